@@ -1,0 +1,147 @@
+import { z } from 'zod';
+
+/**
+ * The config language of SPEC §3, as a zod schema. Validation happens once, here, at
+ * the edge; the rest of dlt trusts the parsed object. Every default lives in this
+ * file, so the resolved config written into a run directory is exactly what ran.
+ *
+ * The parsed object keeps the YAML's snake_case keys: it *is* the user's language,
+ * and the resolved config is written back from it unchanged.
+ */
+
+const int = (what: string) => z.number({ error: `expected ${what}` }).int({ error: `expected ${what}, a whole number` });
+const positiveInt = int('a positive whole number').min(1, { error: 'must be at least 1' });
+const nonNegativeInt = int('a whole number ≥ 0').min(0, { error: 'must be ≥ 0' });
+const positive = z.number().gt(0, { error: 'must be > 0' });
+const unitInterval = z.number().min(0, { error: 'must be ≥ 0' }).lt(1, { error: 'must be < 1' });
+
+/** A bare string stands for `{type: <string>}` (SPEC §3: `- relu`). */
+function typed<T extends z.ZodType>(schema: T) {
+  return z.preprocess((v) => (typeof v === 'string' ? { type: v } : v), schema);
+}
+
+// ---------------------------------------------------------------- data
+
+const idxSpec = z.strictObject({
+  format: z.literal('idx'),
+  images: z.string().min(1),
+  labels: z.string().min(1),
+});
+const spiralSpec = z.strictObject({
+  format: z.literal('spiral'),
+  classes: positiveInt.default(3),
+  points_per_class: positiveInt.default(100),
+  noise: z.number().min(0).default(0.2),
+});
+const xorSpec = z.strictObject({
+  format: z.literal('xor'),
+  points: positiveInt.default(200),
+  noise: z.number().min(0).default(0.1),
+});
+const paritySpec = z.strictObject({
+  format: z.literal('parity'),
+  bits: positiveInt.max(16, { error: 'must be at most 16 (2^bits samples are generated)' }).default(8),
+});
+export const datasetSpec = z.discriminatedUnion('format', [idxSpec, spiralSpec, xorSpec, paritySpec]);
+export type DatasetSpec = z.infer<typeof datasetSpec>;
+
+const fractionSplit = z.strictObject({
+  fraction: z.number().gt(0, { error: 'must be > 0' }).lt(1, { error: 'must be < 1' }),
+});
+
+const preprocess = z
+  .strictObject({
+    scale: positive.optional(),
+    standardize: z.boolean().optional(),
+  })
+  .refine((p) => !(p.scale !== undefined && p.standardize), {
+    error: 'choose one of scale and standardize, not both',
+  });
+
+const data = z.strictObject({
+  train: datasetSpec,
+  test: datasetSpec.optional(),
+  validation: z.union([fractionSplit, datasetSpec]).optional(),
+  preprocess: preprocess.prefault({}),
+});
+
+// ---------------------------------------------------------------- model
+
+export const initSpec = typed(
+  z.discriminatedUnion('type', [
+    z.strictObject({ type: z.literal('zeros') }),
+    z.strictObject({ type: z.literal('gaussian'), std: positive.default(0.01) }),
+    z.strictObject({ type: z.literal('xavier') }),
+    z.strictObject({ type: z.literal('kaiming') }),
+  ]),
+);
+export type InitSpec = z.infer<typeof initSpec>;
+
+const dense = z.strictObject({
+  type: z.literal('dense'),
+  units: positiveInt,
+  init: initSpec.prefault('kaiming'),
+  bias_init: initSpec.prefault('zeros'),
+});
+const flatten = z.strictObject({ type: z.literal('flatten') });
+const relu = z.strictObject({ type: z.literal('relu') });
+const sigmoid = z.strictObject({ type: z.literal('sigmoid') });
+const tanh = z.strictObject({ type: z.literal('tanh') });
+
+export const layerSpec = typed(z.discriminatedUnion('type', [dense, flatten, relu, sigmoid, tanh]));
+export type LayerSpec = z.infer<typeof layerSpec>;
+
+const model = z.strictObject({
+  input: z
+    .array(positiveInt, { error: 'expected a list of sizes: [C, H, W] for images or [D] for vectors' })
+    .min(1, { error: 'give one size [D] or three [C, H, W]' })
+    .max(3, { error: 'give one size [D] or three [C, H, W]' }),
+  layers: z.array(layerSpec).min(1, { error: 'the model needs at least one layer' }),
+});
+
+// ---------------------------------------------------------------- objective and optimisation
+
+export const lossSpec = typed(z.discriminatedUnion('type', [z.strictObject({ type: z.literal('softmax_cross_entropy') })]));
+export type LossSpec = z.infer<typeof lossSpec>;
+
+const sgd = z.strictObject({
+  type: z.literal('sgd'),
+  lr: positive,
+  momentum: unitInterval.default(0),
+  nesterov: z.boolean().default(false),
+});
+export const optimizerSpec = typed(z.discriminatedUnion('type', [sgd]));
+export type OptimizerSpec = z.infer<typeof optimizerSpec>;
+
+export const scheduleSpec = typed(z.discriminatedUnion('type', [z.strictObject({ type: z.literal('constant') })]));
+export type ScheduleSpec = z.infer<typeof scheduleSpec>;
+
+const training = z.strictObject({
+  epochs: positiveInt.default(10),
+  batch_size: positiveInt.default(64),
+  shuffle: z.boolean().default(true),
+  loss_window: positiveInt.default(100),
+  log_every: positiveInt.default(50),
+  eval_every: positiveInt.default(1),
+  snapshot_every: positiveInt.default(1),
+  keep_snapshots: positiveInt.default(3),
+  on_nan: z.enum(['stop']).default('stop'),
+  dtype: z.enum(['float32', 'float64']).default('float32'),
+});
+
+export const configSchema = z.strictObject({
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, { error: 'use letters, digits, ".", "_" and "-" (it names the run folder)' })
+    .default('run'),
+  seed: nonNegativeInt.max(Number.MAX_SAFE_INTEGER).default(1),
+  data,
+  model,
+  loss: lossSpec.prefault('softmax_cross_entropy'),
+  optimizer: optimizerSpec,
+  schedule: scheduleSpec.prefault('constant'),
+  training: training.prefault({}),
+});
+
+/** A validated config with every default filled in. */
+export type Config = z.infer<typeof configSchema>;

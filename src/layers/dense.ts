@@ -1,0 +1,78 @@
+import type { InitSpec } from '../config/schema.js';
+import { initializer } from '../init/initializers.js';
+import type { Kernels } from '../tensor/kernels.js';
+import type { FloatArray } from '../tensor/types.js';
+import { sizeOf } from '../tensor/types.js';
+import { createParam, Workspace, type Layer, type LayerContext, type Param } from './layer.js';
+
+export interface DenseOptions {
+  units: number;
+  init: InitSpec;
+  bias_init: InitSpec;
+}
+
+/**
+ * Fully connected layer: y = x·Wᵀ + b (tutorial: f(x) = W·x + b, per sample).
+ * x is [n × in], W is [out × in] (PyTorch's layout, so snapshots load unchanged),
+ * b is [out], y is [n × out].
+ */
+export class Dense implements Layer {
+  readonly type = 'dense';
+  readonly name: string;
+  readonly outputShape: readonly number[];
+  readonly params: readonly Param[];
+  private readonly weight: Param;
+  private readonly bias: Param;
+  private readonly inSize: number;
+  private readonly outSize: number;
+  private readonly kernels: Kernels;
+  private readonly y: Workspace;
+  private readonly dx: Workspace;
+  private x: FloatArray | undefined;
+
+  constructor(options: DenseOptions, ctx: LayerContext) {
+    this.name = ctx.name;
+    this.kernels = ctx.kernels;
+    this.inSize = sizeOf(ctx.inputShape);
+    this.outSize = options.units;
+    this.outputShape = [this.outSize];
+    this.weight = createParam('weight', [this.outSize, this.inSize], ctx.dtype, true);
+    this.bias = createParam('bias', [this.outSize], ctx.dtype, false);
+    this.params = [this.weight, this.bias];
+    // fan_in of a dense unit is the number of inputs it sums over.
+    initializer(options.init)(this.weight.value, this.inSize, ctx.rng);
+    initializer(options.bias_init)(this.bias.value, this.inSize, ctx.rng);
+    this.y = new Workspace(ctx.dtype, this.outSize);
+    this.dx = new Workspace(ctx.dtype, this.inSize);
+  }
+
+  forward(x: FloatArray, n: number): FloatArray {
+    // x is (n, in), W is (out, in), y is (n, out)
+    const y = this.y.get(n);
+    this.kernels.gemm(false, true, n, this.outSize, this.inSize, x, this.weight.value, y, false);
+    const b = this.bias.value;
+    const out = this.outSize;
+    for (let i = 0; i < n; i++) {
+      const row = i * out;
+      for (let j = 0; j < out; j++) y[row + j] += b[j]!;
+    }
+    this.x = x;
+    return y;
+  }
+
+  backward(dy: FloatArray, n: number, needInput: boolean): FloatArray {
+    // dy is (n, out): dW += dyᵀ·x is (out, in); db += Σ_rows dy; dx = dy·W is (n, in)
+    const x = this.x;
+    if (!x) throw new Error(`${this.name}: backward before forward`);
+    const out = this.outSize;
+    this.kernels.gemm(true, false, out, this.inSize, n, dy, x, this.weight.grad, true);
+    const db = this.bias.grad;
+    for (let i = 0; i < n; i++) {
+      const row = i * out;
+      for (let j = 0; j < out; j++) db[j] += dy[row + j]!;
+    }
+    const dx = this.dx.get(needInput ? n : 0);
+    if (needInput) this.kernels.gemm(false, false, n, this.inSize, out, dy, this.weight.value, dx, false);
+    return dx;
+  }
+}

@@ -1,0 +1,81 @@
+import type { Kernels } from '../tensor/kernels.js';
+import type { DType, FloatArray } from '../tensor/types.js';
+import { allocate } from '../tensor/types.js';
+import type { Rng } from '../util/rng.js';
+
+/**
+ * A learnable tensor: its value and the gradient of the objective with respect to it,
+ * two typed arrays of equal length. `backward` adds into `grad`; zeroing it is a
+ * separate, explicit step (Network.zeroGrads).
+ */
+export interface Param {
+  /** `weight` or `bias` (SPEC §5 names it `param/<layer>/<name>`). */
+  readonly name: string;
+  readonly shape: readonly number[];
+  readonly value: FloatArray;
+  readonly grad: FloatArray;
+  /** True for weights, false for biases: weight decay touches biases only on request. */
+  readonly isWeight: boolean;
+}
+
+/** What a layer needs to build itself. */
+export interface LayerContext {
+  /** Unique name, `<type>_<k>`, counting each type from 1 in config order. */
+  name: string;
+  /** Shape of one input sample: [D] or [C, H, W]. */
+  inputShape: readonly number[];
+  dtype: DType;
+  kernels: Kernels;
+  /** Stream for initial weights. */
+  rng: Rng;
+}
+
+/**
+ * One stage of a feed-forward network. Batches are [n × features] row-major, where the
+ * features of a sample are its shape flattened row-major (C, H, W).
+ */
+export interface Layer {
+  readonly name: string;
+  readonly type: string;
+  /** Shape of one output sample. */
+  readonly outputShape: readonly number[];
+  readonly params: readonly Param[];
+  /**
+   * Compute the output for n samples, caching what backward needs. Returns a buffer the
+   * layer owns (valid until the next forward); only its first n·outputSize entries count.
+   */
+  forward(x: FloatArray, n: number, training: boolean): FloatArray;
+  /**
+   * Given dL/dy for the last forward, add dL/dparam into each param's grad and return
+   * dL/dx, a buffer the layer owns. When `needInput` is false, dL/dx may be skipped (the
+   * first layer: nobody consumes it) and the return value is meaningless.
+   */
+  backward(dy: FloatArray, n: number, needInput: boolean): FloatArray;
+}
+
+/**
+ * A buffer that grows to the largest batch seen and is then reused, so that the
+ * training loop allocates nothing per batch.
+ */
+export class Workspace {
+  private buffer: FloatArray;
+  constructor(
+    private readonly dtype: DType,
+    private readonly perSample: number,
+  ) {
+    this.buffer = allocate(dtype, 0);
+  }
+
+  /** A buffer for at least n samples. Contents are undefined. */
+  get(n: number): FloatArray {
+    const need = n * this.perSample;
+    if (this.buffer.length < need) this.buffer = allocate(this.dtype, need);
+    return this.buffer;
+  }
+}
+
+export function createParam(name: string, shape: readonly number[], dtype: DType, isWeight: boolean): Param {
+  let size = 1;
+  for (const d of shape) size *= d;
+  return { name, shape, value: allocate(dtype, size), grad: allocate(dtype, size), isWeight };
+}

@@ -1,0 +1,13 @@
+import type { FloatArray } from '../tensor/types.js';
+
+/** A loss on the network's output scores: the mean over a batch, and its gradient. */
+export interface Loss {
+  readonly type: string;
+  /**
+   * Mean loss over n samples. scores is [n × classes]; labels holds n class indices.
+   * Caches what backward needs.
+   */
+  forward(scores: FloatArray, labels: Int32Array, n: number): number;
+  /** dL/dscores of the mean loss of the last forward, [n × classes], a buffer the loss owns. */
+  backward(): FloatArray;
+}

@@ -1,0 +1,95 @@
+import type { LayerSpec } from '../config/schema.js';
+import { InputError } from '../errors.js';
+import type { Layer } from '../layers/layer.js';
+import { createLayer } from '../layers/registry.js';
+import type { NamedParam } from '../optim/optimizer.js';
+import type { Kernels } from '../tensor/kernels.js';
+import type { DType, FloatArray } from '../tensor/types.js';
+import { sizeOf } from '../tensor/types.js';
+import type { Rng } from '../util/rng.js';
+
+/** Layers that only accept one vector per sample. */
+const NEEDS_VECTOR = new Set(['dense']);
+
+export interface NetworkOptions {
+  dtype: DType;
+  kernels: Kernels;
+  /** Stream for initial weights, consumed layer by layer in config order. */
+  rng: Rng;
+}
+
+/**
+ * A feed-forward stack of layers. Shapes are inferred from `input` through the list;
+ * forward runs the layers in order, backward in reverse.
+ */
+export class Network {
+  readonly layers: readonly Layer[];
+  readonly inputShape: readonly number[];
+  readonly inputSize: number;
+  readonly outputSize: number;
+  readonly dtype: DType;
+
+  constructor(specs: readonly LayerSpec[], inputShape: readonly number[], options: NetworkOptions) {
+    this.dtype = options.dtype;
+    this.inputShape = inputShape;
+    this.inputSize = sizeOf(inputShape);
+    const counts = new Map<string, number>();
+    const layers: Layer[] = [];
+    let shape = inputShape;
+    specs.forEach((spec, index) => {
+      const k = (counts.get(spec.type) ?? 0) + 1;
+      counts.set(spec.type, k);
+      const name = `${spec.type}_${k}`;
+      if (NEEDS_VECTOR.has(spec.type) && shape.length !== 1) {
+        throw new InputError(
+          `model.layers.${index} (${name}): ${spec.type} needs one vector per sample but receives shape [${shape.join(', ')}]; add "- flatten" before it`,
+        );
+      }
+      const layer = createLayer(spec, { name, inputShape: shape, dtype: options.dtype, kernels: options.kernels, rng: options.rng });
+      layers.push(layer);
+      shape = layer.outputShape;
+    });
+    if (shape.length !== 1) {
+      throw new InputError(
+        `model.layers: the last layer outputs shape [${shape.join(', ')}], but the loss needs one score per class; end with "- flatten" and a dense layer`,
+      );
+    }
+    this.layers = layers;
+    this.outputSize = shape[0]!;
+  }
+
+  /** Scores for n samples: x is [n × inputSize], the result [n × outputSize]. */
+  forward(x: FloatArray, n: number, training: boolean): FloatArray {
+    let h = x;
+    for (const layer of this.layers) h = layer.forward(h, n, training);
+    return h;
+  }
+
+  /** Backpropagate dL/dscores through every layer, accumulating parameter gradients. */
+  backward(dScores: FloatArray, n: number): void {
+    let d = dScores;
+    for (let i = this.layers.length - 1; i >= 0; i--) {
+      // Nobody consumes dL/dx of the first layer: skip it (for a dense layer on images,
+      // that is a third of the backward pass).
+      d = this.layers[i]!.backward(d, n, i > 0);
+    }
+  }
+
+  /** Every parameter under its snapshot name `<layer>/<param>`, in layer order. */
+  namedParams(): NamedParam[] {
+    return this.layers.flatMap((layer) => layer.params.map((param) => ({ key: `${layer.name}/${param.name}`, param })));
+  }
+
+  zeroGrads(): void {
+    for (const layer of this.layers) for (const p of layer.params) p.grad.fill(0);
+  }
+
+  /** One row per layer: name, output shape, parameter count. */
+  summary(): { name: string; outputShape: readonly number[]; params: number }[] {
+    return this.layers.map((l) => ({
+      name: l.name,
+      outputShape: l.outputShape,
+      params: l.params.reduce((s, p) => s + p.value.length, 0),
+    }));
+  }
+}
