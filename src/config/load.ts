@@ -37,7 +37,7 @@ export function parseConfig(text: string, file: string, overrides: readonly stri
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const syntax = doc.errors[0];
   if (syntax) {
-    const pos = syntax.linePos?.[0];
+    const pos = syntax.linePos?.[0] ?? lineCounter.linePos(syntax.pos[0]);
     const first = syntax.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
     throw new InputError(`YAML syntax error: ${first}; fix the YAML at this position`, file, pos && { line: pos.line, col: pos.col });
   }
@@ -67,7 +67,7 @@ export function parseConfig(text: string, file: string, overrides: readonly stri
     const { path: where, text: what } = explain(issue, value);
     const origin = fromSet.find((o) => startsWith(where, o.path));
     if (origin) return `--set ${origin.text}: ${dotted(where)}: ${what}`;
-    const pos = locate(doc, lineCounter, where);
+    const pos = locate(doc, lineCounter, where, issue.code === 'unrecognized_keys');
     return `${file}${pos ? `:${pos.line}:${pos.col}` : ''}: ${dotted(where) || '(top level)'}: ${what}`;
   });
   const more = result.error.issues.length - MAX_LISTED;
@@ -243,21 +243,19 @@ function literalOf(s: unknown): unknown {
 // ---------------------------------------------------------------- positions and wording
 
 /**
- * 1-based line and column of `at` in the document: the key when the last step is a
- * mapping key (so an unknown key points at itself), else the node; when the path does
- * not exist in the text (a default, a bare-string layer), its nearest ancestor.
+ * 1-based line and column of `at` in the document: of the key itself when `atKey` (an
+ * unknown key points at its name), else of the value. When the path does not exist in
+ * the text (a default, a bare-string layer), of its nearest ancestor.
  */
-function locate(doc: Document, lc: LineCounter, at: Path): { line: number; col: number } | undefined {
+function locate(doc: Document, lc: LineCounter, at: Path, atKey: boolean): { line: number; col: number } | undefined {
   for (let n = at.length; n >= 0; n--) {
     const prefix = at.slice(0, n) as unknown[];
-    const parent = n === 0 ? doc.contents : doc.getIn(prefix.slice(0, -1), true);
-    if (n > 0 && isMap(parent)) {
-      const pair = parent.items.find((p) => isPair(p) && isScalar(p.key) && p.key.value === prefix[n - 1]);
-      const keyNode = pair?.key as { range?: [number, number, number] } | undefined;
-      if (keyNode?.range) return lc.linePos(keyNode.range[0]);
-    }
+    const parent = n === 0 ? undefined : doc.getIn(prefix.slice(0, -1), true);
+    const pair = isMap(parent) ? parent.items.find((p) => isPair(p) && isScalar(p.key) && p.key.value === prefix[n - 1]) : undefined;
+    const keyRange = (pair?.key as { range?: [number, number, number] } | undefined)?.range;
+    if (atKey && n === at.length && keyRange) return lc.linePos(keyRange[0]);
     const node = n === 0 ? doc.contents : doc.getIn(prefix, true);
-    const range = (node as { range?: [number, number, number] } | null)?.range;
+    const range = (node as { range?: [number, number, number] } | null)?.range ?? keyRange;
     if (range) return lc.linePos(range[0]);
   }
   return undefined;

@@ -1,0 +1,92 @@
+import chalk from 'chalk';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { InputError, RunError } from '../errors.js';
+import { VERSION } from '../version.js';
+import { evalCommand, evalJson, evalTable } from './commands/eval.js';
+import { trainCommand } from './commands/train.js';
+import { PlainReporter, TtyReporter } from './reporters.js';
+
+/**
+ * The entry point: parses arguments, runs a command, and is the only place that turns
+ * an error into an exit code (SPEC §2): 0 success, 1 the run failed, 2 bad input.
+ */
+export async function main(argv: readonly string[]): Promise<void> {
+  if (process.env.NO_COLOR !== undefined || argv.includes('--no-color')) chalk.level = 0;
+  try {
+    await program().parseAsync(argv);
+  } catch (err) {
+    process.exitCode = report(err);
+  }
+}
+
+function program(): Command {
+  const cli = new Command('dlt')
+    .description('Train neural networks from YAML experiment configs.')
+    .version(VERSION)
+    .option('--no-color', 'plain output without colours (also: NO_COLOR=1)')
+    .exitOverride()
+    .showHelpAfterError('(run dlt --help for usage)');
+
+  cli
+    .command('train')
+    .description('train the model a config describes; prints the run directory first')
+    .argument('<config>', 'experiment config (YAML)')
+    .option('--out <dir>', 'folder in which the run directory is created', 'runs')
+    .option('--set <key=value>', 'override a config key by dotted path, e.g. optimizer.lr=0.01 (repeatable)', collect, [])
+    .option('--seed <n>', 'override the config seed', wholeNumber)
+    .addOption(new Option('--backend <name>', 'compute backend (also: DLT_BACKEND)').choices(['auto', 'js', 'native']))
+    .action(async (config: string, opts: { out: string; set: string[]; seed?: number; backend?: string }) => {
+      const reporter = process.stdout.isTTY ? new TtyReporter() : new PlainReporter();
+      const summary = await trainCommand(config, { ...opts, reporter });
+      process.stdout.write(`done in ${summary.wall_seconds.toFixed(1)}s: ${summary.run_dir}\n`);
+    });
+
+  cli
+    .command('eval')
+    .description("evaluate a run's best (else latest) snapshot, or a given snapshot file")
+    .argument('<run-dir|snapshot>', 'run directory or .safetensors snapshot')
+    .addOption(new Option('--split <name>', 'which split to evaluate').choices(['test', 'val', 'train']).default('test'))
+    .option('--json', 'print one JSON object')
+    .addOption(new Option('--backend <name>', 'compute backend (also: DLT_BACKEND)').choices(['auto', 'js', 'native']))
+    .action((target: string, opts: { split: string; json?: boolean; backend?: string }) => {
+      const result = evalCommand(target, opts);
+      process.stdout.write((opts.json ? JSON.stringify(evalJson(result)) : evalTable(result)) + '\n');
+    });
+
+  return cli;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function wholeNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number ≥ 0.');
+  return n;
+}
+
+/** Print an error the way its kind deserves and return the exit code. */
+function report(err: unknown): number {
+  if (err instanceof CommanderError) {
+    // Commander has printed its message already; help and --version exit 0.
+    return err.exitCode === 0 ? 0 : 2;
+  }
+  const debug = process.env.DLT_DEBUG === '1';
+  if (err instanceof InputError) {
+    process.stderr.write(`${chalk.red('error:')} ${err.format()}\n`);
+    if (debug) process.stderr.write(`${err.stack}\n`);
+    return 2;
+  }
+  if (err instanceof RunError) {
+    process.stderr.write(`${chalk.red('error:')} ${err.message}\n`);
+    if (debug) process.stderr.write(`${err.stack}\n`);
+    return 1;
+  }
+  // Anything else is a bug in dlt, or an I/O failure: show all we know.
+  const e = err as Error;
+  process.stderr.write(`${chalk.red('error:')} ${e?.message ?? String(err)}\n`);
+  const code = (e as NodeJS.ErrnoException)?.code;
+  if (!code || debug) process.stderr.write(`${e?.stack ?? ''}\nThis looks like a bug in dlt; please report it with the command you ran.\n`);
+  return 1;
+}

@@ -1,0 +1,63 @@
+import type { Config } from '../config/schema.js';
+import type { FloatArray } from '../tensor/types.js';
+import type { Split } from './load.js';
+
+/**
+ * Turns stored samples into network input: x' = (x − offset[f]) / divisor[f] per
+ * feature f. `scale: s` is offset 0, divisor s; `standardize` uses the per-feature mean
+ * and standard deviation of the training split only (never validation or test data,
+ * which would leak them into training); a constant feature keeps divisor 1.
+ */
+export class Preprocessor {
+  private constructor(
+    private readonly offset: Float64Array,
+    private readonly divisor: Float64Array,
+  ) {}
+
+  static fit(spec: Config['data']['preprocess'], train: Split): Preprocessor {
+    const features = train.data.sampleShape.reduce((a, b) => a * b, 1);
+    const offset = new Float64Array(features);
+    const divisor = new Float64Array(features).fill(1);
+    if (spec.scale !== undefined) divisor.fill(spec.scale);
+    else if (spec.standardize) {
+      const x = train.data.x;
+      const n = train.indices.length;
+      for (const i of train.indices) {
+        const base = i * features;
+        for (let f = 0; f < features; f++) offset[f] += x[base + f]!;
+      }
+      for (let f = 0; f < features; f++) offset[f] /= n;
+      const sq = new Float64Array(features);
+      for (const i of train.indices) {
+        const base = i * features;
+        for (let f = 0; f < features; f++) {
+          const d = x[base + f]! - offset[f]!;
+          sq[f] += d * d;
+        }
+      }
+      for (let f = 0; f < features; f++) {
+        const std = Math.sqrt(sq[f]! / n);
+        divisor[f] = std > 0 ? std : 1;
+      }
+    }
+    return new Preprocessor(offset, divisor);
+  }
+
+  /**
+   * Gather n samples, split.indices[order[start + k]] for k < n (or split.indices[start + k]
+   * without an order), into x ([n × features]) and their labels into y.
+   */
+  fill(split: Split, order: Uint32Array | undefined, start: number, n: number, x: FloatArray, y: Int32Array): void {
+    const src = split.data.x;
+    const labels = split.data.labels;
+    const { offset, divisor } = this;
+    const features = offset.length;
+    for (let k = 0; k < n; k++) {
+      const sample = split.indices[order ? order[start + k]! : start + k]!;
+      const from = sample * features;
+      const to = k * features;
+      for (let f = 0; f < features; f++) x[to + f] = (src[from + f]! - offset[f]!) / divisor[f]!;
+      y[k] = labels[sample]!;
+    }
+  }
+}

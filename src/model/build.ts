@@ -1,0 +1,13 @@
+import type { Config } from '../config/schema.js';
+import { createLoss } from '../losses/registry.js';
+import type { Loss } from '../losses/loss.js';
+import type { Kernels } from '../tensor/kernels.js';
+import type { DType } from '../tensor/types.js';
+import { Rng } from '../util/rng.js';
+import { Network } from './network.js';
+
+/** The network and loss a config describes, with initial weights from the seed's "init" stream. */
+export function buildModel(config: Config, kernels: Kernels, dtype: DType = config.training.dtype): { network: Network; loss: Loss } {
+  const network = new Network(config.model.layers, config.model.input, { dtype, kernels, rng: Rng.derive(config.seed, 'init') });
+  return { network, loss: createLoss(config.loss, network.outputSize, dtype) };
+}

@@ -1,0 +1,46 @@
+import { Preprocessor } from '../data/batcher.js';
+import type { Split } from '../data/load.js';
+import type { Loss } from '../losses/loss.js';
+import type { Network } from '../model/network.js';
+import { allocate } from '../tensor/types.js';
+
+export interface Evaluation {
+  samples: number;
+  loss: number;
+  accuracy: number;
+  /** Accuracy of each true class (NaN where the split has no sample of it). */
+  perClassAccuracy: number[];
+  /** confusion[true][predicted] = count. */
+  confusion: number[][];
+}
+
+/**
+ * Mean loss, accuracy and confusion matrix of `split`, in evaluation mode (no dropout),
+ * batch by batch so memory stays bounded.
+ */
+export function evaluate(network: Network, loss: Loss, prep: Preprocessor, split: Split, batchSize: number): Evaluation {
+  const C = network.outputSize;
+  const x = allocate(network.dtype, batchSize * network.inputSize);
+  const y = new Int32Array(batchSize);
+  const confusion = Array.from({ length: C }, () => new Array<number>(C).fill(0));
+  const total = split.indices.length;
+  let lossSum = 0;
+  let correct = 0;
+  for (let start = 0; start < total; start += batchSize) {
+    const n = Math.min(batchSize, total - start);
+    prep.fill(split, undefined, start, n, x, y);
+    const scores = network.forward(x, n, false);
+    lossSum += loss.forward(scores, y, n) * n;
+    for (let i = 0; i < n; i++) {
+      let best = 0;
+      for (let c = 1; c < C; c++) if (scores[i * C + c]! > scores[i * C + best]!) best = c;
+      confusion[y[i]!]![best]!++;
+      if (best === y[i]) correct++;
+    }
+  }
+  const perClassAccuracy = confusion.map((row, c) => {
+    const count = row.reduce((a, b) => a + b, 0);
+    return count > 0 ? row[c]! / count : NaN;
+  });
+  return { samples: total, loss: total > 0 ? lossSum / total : NaN, accuracy: total > 0 ? correct / total : NaN, perClassAccuracy, confusion };
+}
