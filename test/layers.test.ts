@@ -9,7 +9,7 @@ import type { DType } from '../src/tensor/types.js';
 import { Rng } from '../src/util/rng.js';
 
 function ctx(inputShape: number[], dtype: DType = 'float64', name = 'layer_1'): LayerContext {
-  return { name, inputShape, dtype, kernels: jsKernels, rng: Rng.derive(1, 'test') };
+  return { name, inputShape, dtype, kernels: jsKernels, rng: Rng.derive(1, 'test'), noise: Rng.derive(1, 'noise') };
 }
 
 const list = (a: ArrayLike<number>, n = a.length) => Array.from(a).slice(0, n);

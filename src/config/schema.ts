@@ -70,7 +70,9 @@ const data = z.strictObject({
 export const initSpec = typed(
   z.discriminatedUnion('type', [
     z.strictObject({ type: z.literal('zeros') }),
+    z.strictObject({ type: z.literal('constant'), value: z.number().default(0) }),
     z.strictObject({ type: z.literal('gaussian'), std: positive.default(0.01) }),
+    z.strictObject({ type: z.literal('uniform'), limit: positive.default(0.05) }),
     z.strictObject({ type: z.literal('xavier') }),
     z.strictObject({ type: z.literal('kaiming') }),
   ]),
@@ -87,8 +89,20 @@ const flatten = z.strictObject({ type: z.literal('flatten') });
 const relu = z.strictObject({ type: z.literal('relu') });
 const sigmoid = z.strictObject({ type: z.literal('sigmoid') });
 const tanh = z.strictObject({ type: z.literal('tanh') });
+const leakyRelu = z.strictObject({ type: z.literal('leaky_relu'), alpha: z.number().min(0).lt(1, { error: 'must be < 1' }).default(0.01) });
+const prelu = z.strictObject({
+  type: z.literal('prelu'),
+  /** Initial slope for negative inputs (He et al. 2015 start at 0.25). */
+  init: z.number().default(0.25),
+  /** One alpha for the whole layer instead of one per channel (per unit for vectors). */
+  shared: z.boolean().default(false),
+});
+const elu = z.strictObject({ type: z.literal('elu'), alpha: positive.default(1) });
+const dropout = z.strictObject({ type: z.literal('dropout'), rate: unitInterval.default(0.5) });
 
-export const layerSpec = typed(z.discriminatedUnion('type', [dense, flatten, relu, sigmoid, tanh]));
+export const layerSpec = typed(
+  z.discriminatedUnion('type', [dense, flatten, relu, sigmoid, tanh, leakyRelu, prelu, elu, dropout]),
+);
 export type LayerSpec = z.infer<typeof layerSpec>;
 
 const model = z.strictObject({
@@ -101,20 +115,62 @@ const model = z.strictObject({
 
 // ---------------------------------------------------------------- objective and optimisation
 
-export const lossSpec = typed(z.discriminatedUnion('type', [z.strictObject({ type: z.literal('softmax_cross_entropy') })]));
+export const lossSpec = typed(
+  z.discriminatedUnion('type', [
+    z.strictObject({ type: z.literal('softmax_cross_entropy') }),
+    z.strictObject({ type: z.literal('multiclass_hinge'), margin: positive.default(1) }),
+    z.strictObject({ type: z.literal('squared') }),
+    z.strictObject({ type: z.literal('absolute') }),
+  ]),
+);
 export type LossSpec = z.infer<typeof lossSpec>;
 
-const sgd = z.strictObject({
-  type: z.literal('sgd'),
-  lr: positive,
-  momentum: unitInterval.default(0),
-  nesterov: z.boolean().default(false),
-});
-export const optimizerSpec = typed(z.discriminatedUnion('type', [sgd]));
+const eps = (value: number) => positive.default(value);
+const decayRate = z.number().gt(0, { error: 'must be > 0' }).lt(1, { error: 'must be < 1' });
+
+export const optimizerSpec = typed(
+  z.discriminatedUnion('type', [
+    z.strictObject({ type: z.literal('sgd'), lr: positive, momentum: unitInterval.default(0), nesterov: z.boolean().default(false) }),
+    z.strictObject({ type: z.literal('adagrad'), lr: positive, eps: eps(1e-10) }),
+    z.strictObject({ type: z.literal('rmsprop'), lr: positive, decay: decayRate.default(0.9), eps: eps(1e-8) }),
+    z.strictObject({ type: z.literal('adam'), lr: positive, beta1: decayRate.default(0.9), beta2: decayRate.default(0.999), eps: eps(1e-8) }),
+  ]),
+);
 export type OptimizerSpec = z.infer<typeof optimizerSpec>;
 
-export const scheduleSpec = typed(z.discriminatedUnion('type', [z.strictObject({ type: z.literal('constant') })]));
+const factor = z.number().gt(0, { error: 'must be > 0' }).lt(1, { error: 'must be < 1' }).default(0.1);
+
+export const scheduleSpec = typed(
+  z.discriminatedUnion('type', [
+    z.strictObject({ type: z.literal('constant') }),
+    z.strictObject({ type: z.literal('step'), every: positiveInt, factor }),
+    z.strictObject({
+      type: z.literal('multistep'),
+      milestones: z
+        .array(positiveInt)
+        .min(1, { error: 'give at least one epoch' })
+        .refine((m) => m.every((v, i) => i === 0 || v > m[i - 1]!), { error: 'milestones must be increasing epochs' }),
+      factor,
+    }),
+    z.strictObject({ type: z.literal('exponential'), gamma: z.number().gt(0, { error: 'must be > 0' }).max(1, { error: 'must be ≤ 1' }) }),
+    z.strictObject({
+      type: z.literal('plateau'),
+      monitor: z.enum(['train_loss_avg', 'val_loss', 'val_accuracy']).default('train_loss_avg'),
+      factor,
+      patience: nonNegativeInt.default(10),
+      threshold: z.number().min(0).default(1e-4),
+      cooldown: nonNegativeInt.default(0),
+      min_lr: z.number().min(0).default(0),
+    }),
+  ]),
+);
 export type ScheduleSpec = z.infer<typeof scheduleSpec>;
+
+const regularization = z.strictObject({
+  l2: z.number().min(0).default(0),
+  l1: z.number().min(0).default(0),
+  regularize_bias: z.boolean().default(false),
+});
 
 const training = z.strictObject({
   epochs: positiveInt.default(10),
@@ -139,8 +195,18 @@ export const configSchema = z.strictObject({
   model,
   loss: lossSpec.prefault('softmax_cross_entropy'),
   optimizer: optimizerSpec,
+  regularization: regularization.prefault({}),
   schedule: scheduleSpec.prefault('constant'),
   training: training.prefault({}),
+}).superRefine((c, ctx) => {
+  // A schedule that watches validation needs a validation split.
+  if (c.schedule.type === 'plateau' && c.schedule.monitor !== 'train_loss_avg' && !c.data.validation) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['schedule', 'monitor'],
+      message: `${c.schedule.monitor} needs a validation split: add data.validation (e.g. {fraction: 0.1}) or monitor train_loss_avg`,
+    });
+  }
 });
 
 /** A validated config with every default filled in. */

@@ -21,8 +21,15 @@ export function initializer(spec: InitSpec): Initializer {
   switch (spec.type) {
     case 'zeros':
       return (target) => target.fill(0);
+    case 'constant':
+      return (target) => target.fill(spec.value);
     case 'gaussian':
       return gaussian(spec.std);
+    case 'uniform':
+      // U(−limit, limit): mean 0, variance limit²/3.
+      return (target, _fanIn, rng) => {
+        for (let i = 0; i < target.length; i++) target[i] = spec.limit * (2 * rng.nextFloat() - 1);
+      };
     case 'xavier':
       return (target, fanIn, rng) => gaussian(Math.sqrt(1 / fanIn))(target, fanIn, rng);
     case 'kaiming':

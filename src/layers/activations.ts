@@ -93,3 +93,68 @@ export class Tanh extends OutputCachedActivation {
     }
   }
 }
+
+/**
+ * Leaky ReLU (tutorial, "many attempts to improve RELUs"): y = max(αx, x), i.e. x for
+ * x > 0 and αx otherwise, so a unit pushed negative still passes a gradient α and cannot
+ * "die" as a ReLU can. dy/dx = 1 where x > 0, else α; at the kink x = 0 we take the
+ * x ≤ 0 branch (α), as Relu does (0 there).
+ *
+ * The schema keeps 0 ≤ α < 1, so y > 0 exactly when x > 0 and the derivative can be read
+ * off the output. With α = 0 this is ReLU (negative inputs give −0, which is harmless).
+ */
+export class LeakyRelu extends OutputCachedActivation {
+  readonly type = 'leaky_relu';
+  constructor(
+    ctx: LayerContext,
+    readonly alpha: number,
+  ) {
+    super(ctx);
+  }
+  protected apply(x: FloatArray, y: FloatArray, count: number): void {
+    const alpha = this.alpha;
+    for (let i = 0; i < count; i++) {
+      const v = x[i]!;
+      y[i] = v > 0 ? v : alpha * v;
+    }
+  }
+  protected derive(y: FloatArray, dy: FloatArray, dx: FloatArray, count: number): void {
+    const alpha = this.alpha;
+    for (let i = 0; i < count; i++) dx[i] = y[i]! > 0 ? dy[i]! : alpha * dy[i]!;
+  }
+}
+
+/**
+ * ELU (Clevert et al. 2016; tutorial, "exponential RELUs"): y = x for x > 0, else
+ * α(eˣ − 1), which saturates smoothly at −α and pushes mean activations towards zero.
+ * dy/dx = 1 for x > 0, else αeˣ = y + α, so the output alone suffices (as in PyTorch).
+ * At x = 0 we take the x ≤ 0 branch: derivative α (equal to 1 only when α = 1).
+ *
+ * eˣ − 1 is computed with Math.expm1, which keeps full precision for small |x| where
+ * exp(x) − 1 would cancel; for very negative x it tends to −1, so y → −α and the
+ * derivative → 0 without overflow or NaN.
+ */
+export class Elu extends OutputCachedActivation {
+  readonly type = 'elu';
+  constructor(
+    ctx: LayerContext,
+    readonly alpha: number,
+  ) {
+    super(ctx);
+  }
+  protected apply(x: FloatArray, y: FloatArray, count: number): void {
+    const alpha = this.alpha;
+    for (let i = 0; i < count; i++) {
+      const v = x[i]!;
+      y[i] = v > 0 ? v : alpha * Math.expm1(v);
+    }
+  }
+  protected derive(y: FloatArray, dy: FloatArray, dx: FloatArray, count: number): void {
+    const alpha = this.alpha;
+    for (let i = 0; i < count; i++) {
+      const out = y[i]!;
+      // For x ≤ 0, y ∈ (−α, 0], so y > 0 identifies the x > 0 branch.
+      dx[i] = out > 0 ? dy[i]! : dy[i]! * (out + alpha);
+    }
+  }
+}

@@ -28,6 +28,11 @@ export interface LayerContext {
   kernels: Kernels;
   /** Stream for initial weights. */
   rng: Rng;
+  /**
+   * Stream for randomness during training (dropout masks), shared by the network's
+   * layers in order, and saved in snapshots so a resumed run draws the same masks.
+   */
+  noise: Rng;
 }
 
 /**

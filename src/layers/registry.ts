@@ -1,8 +1,10 @@
 import type { LayerSpec } from '../config/schema.js';
-import { Relu, Sigmoid, Tanh } from './activations.js';
+import { Elu, LeakyRelu, Relu, Sigmoid, Tanh } from './activations.js';
 import { Dense } from './dense.js';
+import { Dropout } from './dropout.js';
 import { Flatten } from './flatten.js';
 import type { Layer, LayerContext } from './layer.js';
+import { Prelu } from './prelu.js';
 
 type Factory<T extends LayerSpec['type']> = (spec: Extract<LayerSpec, { type: T }>, ctx: LayerContext) => Layer;
 
@@ -13,6 +15,10 @@ const factories: { [T in LayerSpec['type']]: Factory<T> } = {
   relu: (_spec, ctx) => new Relu(ctx),
   sigmoid: (_spec, ctx) => new Sigmoid(ctx),
   tanh: (_spec, ctx) => new Tanh(ctx),
+  leaky_relu: (spec, ctx) => new LeakyRelu(ctx, spec.alpha),
+  prelu: (spec, ctx) => new Prelu(spec, ctx),
+  elu: (spec, ctx) => new Elu(ctx, spec.alpha),
+  dropout: (spec, ctx) => new Dropout(spec, ctx),
 };
 
 export function createLayer(spec: LayerSpec, ctx: LayerContext): Layer {

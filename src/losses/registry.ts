@@ -1,13 +1,20 @@
 import type { LossSpec } from '../config/schema.js';
 import type { DType } from '../tensor/types.js';
+import { Absolute } from './absolute.js';
 import type { Loss } from './loss.js';
+import { MulticlassHinge } from './multiclassHinge.js';
 import { SoftmaxCrossEntropy } from './softmaxCrossEntropy.js';
+import { Squared } from './squared.js';
 
 /** Config `loss.type` → loss, for a network with `classes` outputs. */
 const factories: { [T in LossSpec['type']]: (spec: Extract<LossSpec, { type: T }>, classes: number, dtype: DType) => Loss } = {
   softmax_cross_entropy: (_spec, classes, dtype) => new SoftmaxCrossEntropy(classes, dtype),
+  multiclass_hinge: (spec, classes, dtype) => new MulticlassHinge(classes, dtype, spec.margin),
+  squared: (_spec, classes, dtype) => new Squared(classes, dtype),
+  absolute: (_spec, classes, dtype) => new Absolute(classes, dtype),
 };
 
 export function createLoss(spec: LossSpec, classes: number, dtype: DType): Loss {
-  return factories[spec.type](spec, classes, dtype);
+  const factory = factories[spec.type] as (spec: LossSpec, classes: number, dtype: DType) => Loss;
+  return factory(spec, classes, dtype);
 }

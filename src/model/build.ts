@@ -8,6 +8,11 @@ import { Network } from './network.js';
 
 /** The network and loss a config describes, with initial weights from the seed's "init" stream. */
 export function buildModel(config: Config, kernels: Kernels, dtype: DType = config.training.dtype): { network: Network; loss: Loss } {
-  const network = new Network(config.model.layers, config.model.input, { dtype, kernels, rng: Rng.derive(config.seed, 'init') });
+  const network = new Network(config.model.layers, config.model.input, {
+    dtype,
+    kernels,
+    rng: Rng.derive(config.seed, 'init'),
+    noise: Rng.derive(config.seed, 'dropout'),
+  });
   return { network, loss: createLoss(config.loss, network.outputSize, dtype) };
 }

@@ -16,6 +16,8 @@ export interface NetworkOptions {
   kernels: Kernels;
   /** Stream for initial weights, consumed layer by layer in config order. */
   rng: Rng;
+  /** Stream for training-time randomness (dropout masks). */
+  noise: Rng;
 }
 
 /**
@@ -45,7 +47,7 @@ export class Network {
           `model.layers.${index} (${name}): ${spec.type} needs one vector per sample but receives shape [${shape.join(', ')}]; add "- flatten" before it`,
         );
       }
-      const layer = createLayer(spec, { name, inputShape: shape, dtype: options.dtype, kernels: options.kernels, rng: options.rng });
+      const layer = createLayer(spec, { name, inputShape: shape, dtype: options.dtype, kernels: options.kernels, rng: options.rng, noise: options.noise });
       layers.push(layer);
       shape = layer.outputShape;
     });

@@ -18,6 +18,8 @@ export interface EpochRecord {
   val_loss: number | null;
   val_accuracy: number | null;
   lr: number;
+  /** l2·Σw² + l1·Σ|w| at the end of the epoch, present when regularisation is on. */
+  penalty?: number;
   samples_per_s: number;
   seconds: number;
 }
@@ -31,7 +33,15 @@ export interface NanRecord {
   action: 'stop';
 }
 
-export type MetricsRecord = StepRecord | EpochRecord | NanRecord;
+export interface LrDropRecord {
+  kind: 'lr_drop';
+  epoch: number;
+  from: number;
+  to: number;
+  reason: string;
+}
+
+export type MetricsRecord = StepRecord | EpochRecord | NanRecord | LrDropRecord;
 
 /** Appends one JSON object per line; each line is written whole, straight to the file. */
 export class MetricsLog {

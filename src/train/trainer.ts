@@ -1,4 +1,4 @@
-import { readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { stringify as toYaml } from 'yaml';
 import type { Config } from '../config/schema.js';
@@ -6,8 +6,11 @@ import { Preprocessor } from '../data/batcher.js';
 import { checkLabels, loadSplits } from '../data/load.js';
 import { RunError } from '../errors.js';
 import { buildModel } from '../model/build.js';
+import type { Network } from '../model/network.js';
 import { createOptimizer } from '../optim/registry.js';
-import { encodeSnapshot, type SnapshotState } from '../snapshot/snapshot.js';
+import { Regularizer } from '../optim/regularization.js';
+import { createSchedule } from '../schedule/registry.js';
+import { encodeSnapshot } from '../snapshot/snapshot.js';
 import type { Kernels } from '../tensor/kernels.js';
 import { allocate } from '../tensor/types.js';
 import { writeFileAtomic } from '../util/atomicWrite.js';
@@ -18,6 +21,7 @@ import { MetricsLog, type EpochRecord } from './metrics.js';
 import type { Reporter } from './reporter.js';
 import { RollingAverage } from './rollingAverage.js';
 import { createRunDir } from './runDir.js';
+import { SnapshotStore } from './snapshotStore.js';
 
 export interface TrainOptions {
   /** Folder in which the run directory is created. */
@@ -37,6 +41,7 @@ export interface RunSummary {
   best_val_accuracy: number | null;
   test_loss: number | null;
   test_accuracy: number | null;
+  final_lr: number;
   wall_seconds: number;
   train_seconds: number;
   samples_per_s: number;
@@ -49,6 +54,9 @@ export interface RunSummary {
 /** How far from log(C) the first batch's softmax loss may be before we warn: a factor of 2 either way. */
 const FIRST_LOSS_TOLERANCE = 2;
 
+/** Milliseconds of uninterrupted computing before the loop lets timers and signals run. */
+const YIELD_EVERY_MS = 100;
+
 /**
  * Train the model a config describes. Everything that can be wrong with the input
  * (data files, labels, shapes) is checked before the run directory is created, so bad
@@ -57,51 +65,43 @@ const FIRST_LOSS_TOLERANCE = 2;
 export async function train(config: Config, options: TrainOptions): Promise<RunSummary> {
   const started = performance.now();
   const { reporter, kernels } = options;
-  const dtype = config.training.dtype;
+  const { training } = config;
   const splits = loadSplits(config);
   const { network, loss } = buildModel(config, kernels);
   checkLabels(splits, network.outputSize);
   const params = network.namedParams();
   const optimizer = createOptimizer(config.optimizer, params);
+  const regularizer = new Regularizer(config.regularization, params);
+  const schedule = createSchedule(config.schedule, config.optimizer.lr);
   const prep = Preprocessor.fit(config.data.preprocess, splits.train);
 
   const runDir = createRunDir(options.outDir, config.name);
   reporter.runDir(runDir);
   writeFileSync(path.join(runDir, 'config.yaml'), toYaml(config));
   const metrics = new MetricsLog(path.join(runDir, 'metrics.jsonl'));
+  const store = new SnapshotStore(runDir, training.keep_snapshots);
+  describeRun(network, splits, kernels.name, config, reporter);
 
-  const total = network.summary().reduce((s, l) => s + l.params, 0);
-  reporter.info(
-    `model: ${network.summary().map((l) => `${l.name}[${l.outputShape.join('×')}]`).join(' → ')}; ${total.toLocaleString('en-US')} parameters`,
-  );
-  reporter.info(
-    `data: ${splits.train.indices.length} train` +
-      (splits.val ? `, ${splits.val.indices.length} validation` : '') +
-      (splits.test ? `, ${splits.test.indices.length} test` : '') +
-      `; backend ${kernels.name}, ${dtype}`,
-  );
-
-  const { epochs, batch_size: batchSize, loss_window: lossWindow, log_every: logEvery } = config.training;
+  const batchSize = training.batch_size;
   const trainCount = splits.train.indices.length;
   const stepsPerEpoch = Math.ceil(trainCount / batchSize);
-  const x = allocate(dtype, batchSize * network.inputSize);
+  const x = allocate(training.dtype, batchSize * network.inputSize);
   const y = new Int32Array(batchSize);
   const order = new Uint32Array(trainCount);
   const shuffleRng = Rng.derive(config.seed, 'shuffle');
-  const rolling = new RollingAverage(lossWindow);
-  const lr = config.optimizer.lr;
+  const rolling = new RollingAverage(training.loss_window);
   let step = 0;
   let trainSeconds = 0;
   let last: EpochRecord | undefined;
   let bestAccuracy: number | null = null;
-  const snapshotState = (epoch: number): SnapshotState => ({ epoch, step, rolling_loss: rolling.toState() });
 
   try {
-    for (let epoch = 1; epoch <= epochs; epoch++) {
+    for (let epoch = 1; epoch <= training.epochs; epoch++) {
+      const lr = schedule.lr;
       for (let i = 0; i < trainCount; i++) order[i] = i;
       // Reshuffle every epoch (tutorial: "shuffle data, partition into batches").
-      if (config.training.shuffle) shuffleRng.shuffle(order);
-      reporter.epochStart(epoch, epochs, stepsPerEpoch);
+      if (training.shuffle) shuffleRng.shuffle(order);
+      reporter.epochStart(epoch, training.epochs, stepsPerEpoch);
       const epochStart = performance.now();
       let lastYield = epochStart;
       for (let b = 0; b < stepsPerEpoch; b++) {
@@ -109,25 +109,24 @@ export async function train(config: Config, options: TrainOptions): Promise<RunS
         const n = Math.min(batchSize, trainCount - start); // the last batch may be partial
         prep.fill(splits.train, order, start, n, x, y);
         network.zeroGrads();
-        const scores = network.forward(x, n, true);
-        const value = loss.forward(scores, y, n);
+        const value = loss.forward(network.forward(x, n, true), y, n);
         if (!Number.isFinite(value)) {
           metrics.append({ kind: 'nan', epoch, step, loss: Number.isNaN(value) ? null : value, lr, action: 'stop' });
           throw new RunError(
             `the training loss became ${value} at epoch ${epoch}, step ${step + 1}: the learning rate ${lr} is probably too high; ` +
-              `try --set optimizer.lr=${lr / 10} (the run so far is in ${runDir})`,
+              `try --set optimizer.lr=${config.optimizer.lr / 10} (the run so far is in ${runDir})`,
           );
         }
         if (step === 0) checkFirstLoss(value, network.outputSize, config, reporter);
         network.backward(loss.backward(), n);
+        if (regularizer.active) regularizer.addGradients();
         optimizer.step(lr);
         step++;
         const avg = rolling.push(value);
-        if (step % logEvery === 0) metrics.append({ kind: 'step', epoch, step, loss: value, loss_avg: avg, lr });
+        if (step % training.log_every === 0) metrics.append({ kind: 'step', epoch, step, loss: value, loss_avg: avg, lr });
         const now = performance.now();
         reporter.progress(b + 1, avg, lr, ((start + n) / (now - epochStart)) * 1000);
-        if (now - lastYield > 100) {
-          // Let timers and signal handlers run: the loop is otherwise synchronous.
+        if (now - lastYield > YIELD_EVERY_MS) {
           await new Promise((resolve) => setImmediate(resolve));
           lastYield = performance.now();
         }
@@ -136,7 +135,7 @@ export async function train(config: Config, options: TrainOptions): Promise<RunS
       trainSeconds += seconds;
 
       let val: Evaluation | undefined;
-      if (splits.val && (epoch % config.training.eval_every === 0 || epoch === epochs)) {
+      if (splits.val && (epoch % training.eval_every === 0 || epoch === training.epochs)) {
         val = evaluate(network, loss, prep, splits.val, batchSize);
       }
       last = {
@@ -147,24 +146,26 @@ export async function train(config: Config, options: TrainOptions): Promise<RunS
         val_loss: val ? val.loss : null,
         val_accuracy: val ? val.accuracy : null,
         lr,
+        ...(regularizer.active ? { penalty: regularizer.penalty() } : {}),
         samples_per_s: Math.round(trainCount / seconds),
         seconds: Number(seconds.toFixed(3)),
       };
       metrics.append(last);
-      reporter.epochEnd(last, epochs);
+      reporter.epochEnd(last, training.epochs);
+
+      const change = schedule.epochEnd(epoch, last);
+      if (change) {
+        metrics.append({ kind: 'lr_drop', epoch, from: change.from, to: change.to, reason: change.reason });
+        reporter.info(`lr ${change.from} → ${change.to} (${change.reason})`);
+      }
 
       const isBest = val !== undefined && (bestAccuracy === null || val.accuracy > bestAccuracy);
-      if (isBest) {
-        bestAccuracy = val!.accuracy;
-      }
-      if (epoch % config.training.snapshot_every === 0 || epoch === epochs || isBest) {
-        const bytes = encodeSnapshot(config, network, optimizer, snapshotState(epoch));
-        if (epoch % config.training.snapshot_every === 0 || epoch === epochs) {
-          writeFileAtomic(path.join(runDir, 'snapshots', `epoch-${String(epoch).padStart(4, '0')}.safetensors`), bytes);
-          writeFileAtomic(path.join(runDir, 'snapshots', 'latest.safetensors'), bytes);
-          pruneSnapshots(path.join(runDir, 'snapshots'), config.training.keep_snapshots);
-        }
-        if (isBest) writeFileAtomic(path.join(runDir, 'best.safetensors'), bytes);
+      if (isBest) bestAccuracy = val!.accuracy;
+      const onSchedule = epoch % training.snapshot_every === 0 || epoch === training.epochs;
+      if (onSchedule || isBest) {
+        const bytes = encodeSnapshot(config, network, optimizer, { epoch, step, rolling_loss: rolling.toState(), schedule: schedule.toState() });
+        if (onSchedule) store.saveEpoch(epoch, bytes);
+        if (isBest) store.saveBest(bytes);
       }
     }
   } finally {
@@ -176,7 +177,7 @@ export async function train(config: Config, options: TrainOptions): Promise<RunS
   const summary: RunSummary = {
     name: config.name,
     run_dir: runDir,
-    epochs,
+    epochs: training.epochs,
     steps: step,
     train_loss_avg: last!.train_loss_avg,
     val_loss: last!.val_loss,
@@ -184,16 +185,29 @@ export async function train(config: Config, options: TrainOptions): Promise<RunS
     best_val_accuracy: bestAccuracy,
     test_loss: test ? test.loss : null,
     test_accuracy: test ? test.accuracy : null,
+    final_lr: schedule.lr,
     wall_seconds: Number(((performance.now() - started) / 1000).toFixed(3)),
     train_seconds: Number(trainSeconds.toFixed(3)),
-    samples_per_s: Math.round((trainCount * epochs) / trainSeconds),
+    samples_per_s: Math.round((trainCount * training.epochs) / trainSeconds),
     backend: kernels.name,
-    dtype,
+    dtype: training.dtype,
     dlt_version: VERSION,
     node_version: process.version,
   };
   writeFileAtomic(path.join(runDir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
   return summary;
+}
+
+function describeRun(network: Network, splits: ReturnType<typeof loadSplits>, backend: string, config: Config, reporter: Reporter): void {
+  const layers = network.summary();
+  const total = layers.reduce((s, l) => s + l.params, 0);
+  reporter.info(`model: ${layers.map((l) => `${l.name}[${l.outputShape.join('×')}]`).join(' → ')}; ${total.toLocaleString('en-US')} parameters`);
+  reporter.info(
+    `data: ${splits.train.indices.length} train` +
+      (splits.val ? `, ${splits.val.indices.length} validation` : '') +
+      (splits.test ? `, ${splits.test.indices.length} test` : '') +
+      `; backend ${backend}, ${config.training.dtype}`,
+  );
 }
 
 /**
@@ -211,12 +225,3 @@ function checkFirstLoss(value: number, classes: number, config: Config, reporter
     );
   }
 }
-
-/** Keep the newest `keep` epoch-NNNN files (latest and best are kept separately). */
-function pruneSnapshots(dir: string, keep: number): void {
-  const epochs = readdirSync(dir)
-    .filter((f) => /^epoch-\d+\.safetensors$/.test(f))
-    .sort();
-  for (const f of epochs.slice(0, Math.max(0, epochs.length - keep))) rmSync(path.join(dir, f));
-}
-

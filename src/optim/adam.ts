@@ -1,0 +1,91 @@
+import { allocate, dtypeOf, type FloatArray } from '../tensor/types.js';
+import type { NamedParam, Optimizer } from './optimizer.js';
+
+export interface AdamOptions {
+  /** Decay of the first-moment (mean) estimate m. */
+  beta1: number;
+  /** Decay of the second-moment (uncentred variance) estimate v. */
+  beta2: number;
+  /** Added to √v̂ so that a zero second moment does not divide by 0. */
+  eps: number;
+}
+
+/**
+ * Adam (Kingma & Ba 2015, Algorithm 1; tutorial slide 64, "Optimization tricks":
+ * "kind of like RMSprop with momentum"). Per parameter, elementwise, from m_0 = v_0 = 0:
+ *
+ *   t ← t + 1
+ *   m_t = β1·m_{t−1} + (1 − β1)·g_t          first moment: momentum on the gradient
+ *   v_t = β2·v_{t−1} + (1 − β2)·g_t²         second moment: RMSprop's cache
+ *   m̂_t = m_t / (1 − β1^t)    v̂_t = v_t / (1 − β2^t)
+ *   w_{t+1} = w_t − η_t·m̂_t / (√v̂_t + ε)
+ *
+ * The bias corrections undo the pull of the zero initial m and v toward 0, which the
+ * tutorial's slide leaves out; without them the early steps would be far too large
+ * (v starts ~1000× too small for β2 = 0.999). This is torch.optim.Adam with
+ * amsgrad = false and no weight decay; like PyTorch, the step computes
+ * (η/(1 − β1^t))·m / (√v/√(1 − β2^t) + ε), the same quantity.
+ *
+ * The step count t is state: a resume that forgot it would redo the early, strongly
+ * corrected steps.
+ */
+export class Adam implements Optimizer {
+  readonly type = 'adam';
+  /** Slot `m`: first-moment estimate, one buffer per parameter. */
+  private readonly firstMoment = new Map<string, FloatArray>();
+  /** Slot `v`: second-moment estimate, one buffer per parameter. */
+  private readonly secondMoment = new Map<string, FloatArray>();
+  private steps = 0;
+
+  constructor(
+    private readonly params: readonly NamedParam[],
+    private readonly options: AdamOptions,
+  ) {
+    for (const { key, param } of params) {
+      if (this.firstMoment.has(key)) throw new Error(`adam: parameter key '${key}' appears twice`);
+      const dtype = dtypeOf(param.value);
+      this.firstMoment.set(key, allocate(dtype, param.value.length));
+      this.secondMoment.set(key, allocate(dtype, param.value.length));
+    }
+  }
+
+  step(lr: number): void {
+    const { beta1, beta2, eps } = this.options;
+    const t = ++this.steps;
+    const stepSize = lr / (1 - beta1 ** t);
+    const sqrtCorrection2 = Math.sqrt(1 - beta2 ** t);
+    for (const { key, param } of this.params) {
+      const w = param.value;
+      const g = param.grad;
+      const m = this.firstMoment.get(key)!;
+      const v = this.secondMoment.get(key)!;
+      for (let i = 0; i < w.length; i++) {
+        const gi = g[i]!;
+        const mi = beta1 * m[i]! + (1 - beta1) * gi;
+        const vi = beta2 * v[i]! + (1 - beta2) * (gi * gi);
+        m[i] = mi;
+        v[i] = vi;
+        w[i] -= (stepSize * mi) / (Math.sqrt(vi) / sqrtCorrection2 + eps);
+      }
+    }
+  }
+
+  slots(): Map<string, Map<string, FloatArray>> {
+    return new Map([
+      ['m', this.firstMoment],
+      ['v', this.secondMoment],
+    ]);
+  }
+
+  toState(): Record<string, number> {
+    return { steps: this.steps };
+  }
+
+  fromState(state: Record<string, number>): void {
+    const steps = state.steps;
+    if (steps === undefined || !Number.isInteger(steps) || steps < 0) {
+      throw new Error(`adam: state needs a step count, a non-negative integer; got ${JSON.stringify(state)}`);
+    }
+    this.steps = steps;
+  }
+}

@@ -1,0 +1,33 @@
+import { readdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { writeFileAtomic } from '../util/atomicWrite.js';
+
+/**
+ * The snapshot files of a run directory (SPEC §4): `snapshots/epoch-NNNN.safetensors`
+ * (the newest `keep` of them), `snapshots/latest.safetensors`, and `best.safetensors`.
+ * Every file is written atomically, so a crash leaves the previous one intact.
+ */
+export class SnapshotStore {
+  private readonly folder: string;
+
+  constructor(
+    private readonly runDir: string,
+    private readonly keep: number,
+  ) {
+    this.folder = path.join(runDir, 'snapshots');
+  }
+
+  /** Write the snapshot of `epoch` as epoch-NNNN and latest, then prune old epoch files. */
+  saveEpoch(epoch: number, bytes: Uint8Array): void {
+    writeFileAtomic(path.join(this.folder, `epoch-${String(epoch).padStart(4, '0')}.safetensors`), bytes);
+    writeFileAtomic(path.join(this.folder, 'latest.safetensors'), bytes);
+    const epochs = readdirSync(this.folder)
+      .filter((f) => /^epoch-\d+\.safetensors$/.test(f))
+      .sort();
+    for (const f of epochs.slice(0, Math.max(0, epochs.length - this.keep))) rmSync(path.join(this.folder, f));
+  }
+
+  saveBest(bytes: Uint8Array): void {
+    writeFileAtomic(path.join(this.runDir, 'best.safetensors'), bytes);
+  }
+}
