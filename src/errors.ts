@@ -40,3 +40,12 @@ export class RunError extends Error {
     this.name = 'RunError';
   }
 }
+
+/** Training stopped by SIGINT/SIGTERM after writing a snapshot. Exit code 130. */
+export class Interrupted extends Error {
+  readonly exitCode = 130;
+  constructor(message: string) {
+    super(message);
+    this.name = 'Interrupted';
+  }
+}

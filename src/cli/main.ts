@@ -1,9 +1,10 @@
 import chalk from 'chalk';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { InputError, RunError } from '../errors.js';
+import { InputError, Interrupted, RunError } from '../errors.js';
+import type { StopSignal } from '../train/run.js';
 import { VERSION } from '../version.js';
 import { evalCommand, evalJson, evalTable } from './commands/eval.js';
-import { trainCommand } from './commands/train.js';
+import { resumeCommand, trainCommand } from './commands/train.js';
 import { PlainReporter, TtyReporter } from './reporters.js';
 
 /**
@@ -36,8 +37,19 @@ function program(): Command {
     .option('--seed <n>', 'override the config seed', wholeNumber)
     .addOption(new Option('--backend <name>', 'compute backend (also: DLT_BACKEND)').choices(['auto', 'js', 'native']))
     .action(async (config: string, opts: { out: string; set: string[]; seed?: number; backend?: string }) => {
-      const reporter = process.stdout.isTTY ? new TtyReporter() : new PlainReporter();
-      const summary = await trainCommand(config, { ...opts, reporter });
+      const summary = await trainCommand(config, { ...opts, reporter: reporter(), stop: stopOnSignals() });
+      process.stdout.write(`done in ${summary.wall_seconds.toFixed(1)}s: ${summary.run_dir}\n`);
+    });
+
+  cli
+    .command('resume')
+    .description('continue a run from its newest intact snapshot, in the same run directory')
+    .argument('<run-dir>', 'run directory created by dlt train')
+    .option('--epochs <n>', 'train until this many epochs in all', positiveNumber)
+    .option('--set <key=value>', 'change a config key, e.g. optimizer.lr=0.001 (repeatable; printed as a diff)', collect, [])
+    .addOption(new Option('--backend <name>', 'compute backend (also: DLT_BACKEND)').choices(['auto', 'js', 'native']))
+    .action(async (runDir: string, opts: { epochs?: number; set: string[]; backend?: string }) => {
+      const summary = await resumeCommand(runDir, { ...opts, reporter: reporter(), stop: stopOnSignals() });
       process.stdout.write(`done in ${summary.wall_seconds.toFixed(1)}s: ${summary.run_dir}\n`);
     });
 
@@ -56,8 +68,38 @@ function program(): Command {
   return cli;
 }
 
+function reporter() {
+  return process.stdout.isTTY ? new TtyReporter() : new PlainReporter();
+}
+
+/**
+ * SIGINT/SIGTERM: the first asks training to finish its batch, write a snapshot and exit
+ * 130; a second aborts at once (snapshots are written atomically, so the previous one
+ * stays intact).
+ */
+function stopOnSignals(): StopSignal {
+  const stop: StopSignal = { requested: false };
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stop.requested) {
+      process.stderr.write(`\n${signal} again: stopping now, without a new snapshot\n`);
+      process.exit(130);
+    }
+    stop.requested = true;
+    process.stderr.write(`\n${signal}: finishing the current batch and writing a snapshot (send it again to stop at once)\n`);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return stop;
+}
+
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
+}
+
+function positiveNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number ≥ 1.');
+  return n;
 }
 
 function wholeNumber(value: string): number {
@@ -77,6 +119,10 @@ function report(err: unknown): number {
     process.stderr.write(`${chalk.red('error:')} ${err.format()}\n`);
     if (debug) process.stderr.write(`${err.stack}\n`);
     return 2;
+  }
+  if (err instanceof Interrupted) {
+    process.stderr.write(`${err.message}\n`);
+    return 130;
   }
   if (err instanceof RunError) {
     process.stderr.write(`${chalk.red('error:')} ${err.message}\n`);

@@ -181,7 +181,7 @@ const training = z.strictObject({
   eval_every: positiveInt.default(1),
   snapshot_every: positiveInt.default(1),
   keep_snapshots: positiveInt.default(3),
-  on_nan: z.enum(['stop']).default('stop'),
+  on_nan: z.enum(['stop', 'rollback']).default('stop'),
   dtype: z.enum(['float32', 'float64']).default('float32'),
 });
 

@@ -6,13 +6,12 @@ import type { DType } from '../tensor/types.js';
 import { Rng } from '../util/rng.js';
 import { Network } from './network.js';
 
-/** The network and loss a config describes, with initial weights from the seed's "init" stream. */
-export function buildModel(config: Config, kernels: Kernels, dtype: DType = config.training.dtype): { network: Network; loss: Loss } {
-  const network = new Network(config.model.layers, config.model.input, {
-    dtype,
-    kernels,
-    rng: Rng.derive(config.seed, 'init'),
-    noise: Rng.derive(config.seed, 'dropout'),
-  });
-  return { network, loss: createLoss(config.loss, network.outputSize, dtype) };
+/**
+ * The network and loss a config describes, with initial weights from the seed's "init"
+ * stream; `noise` is the "dropout" stream the network's layers draw from in training.
+ */
+export function buildModel(config: Config, kernels: Kernels, dtype: DType = config.training.dtype): { network: Network; loss: Loss; noise: Rng } {
+  const noise = Rng.derive(config.seed, 'dropout');
+  const network = new Network(config.model.layers, config.model.input, { dtype, kernels, rng: Rng.derive(config.seed, 'init'), noise });
+  return { network, loss: createLoss(config.loss, network.outputSize, dtype), noise };
 }

@@ -3,7 +3,7 @@ import { InputError } from '../errors.js';
 import type { Network } from '../model/network.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import type { FloatArray } from '../tensor/types.js';
-import { encodeSafetensors, readSafetensors, type NamedTensor } from './safetensors.js';
+import { decodeSafetensors, encodeSafetensors, readSafetensors, type NamedTensor, type SafetensorsFile } from './safetensors.js';
 
 /**
  * dlt snapshots (SPEC §5): one safetensors file holding `param/<layer>/<name>` and
@@ -49,7 +49,15 @@ export function encodeSnapshot(config: Config, network: Network, optimizer: Opti
 
 /** Read and verify a snapshot; every problem is an InputError naming the file. */
 export function readSnapshot(file: string): Snapshot {
-  const { tensors, metadata } = readSafetensors(file);
+  return checkSnapshot(readSafetensors(file), file);
+}
+
+/** Verify snapshot bytes held in memory (on_nan: rollback keeps the last good one). */
+export function decodeSnapshot(bytes: Uint8Array, file: string): Snapshot {
+  return checkSnapshot(decodeSafetensors(bytes, file), file);
+}
+
+function checkSnapshot({ tensors, metadata }: SafetensorsFile, file: string): Snapshot {
   const format = metadata.get('format');
   if (format !== SNAPSHOT_FORMAT) {
     throw new InputError(

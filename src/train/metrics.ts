@@ -1,4 +1,4 @@
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, ftruncateSync, openSync, writeSync } from 'node:fs';
 
 /** Records of metrics.jsonl (SPEC §4). Wall-clock fields: samples_per_s, seconds. */
 export interface StepRecord {
@@ -30,7 +30,7 @@ export interface NanRecord {
   step: number;
   loss: number | null;
   lr: number;
-  action: 'stop';
+  action: 'stop' | 'rollback';
 }
 
 export interface LrDropRecord {
@@ -43,16 +43,37 @@ export interface LrDropRecord {
 
 export type MetricsRecord = StepRecord | EpochRecord | NanRecord | LrDropRecord;
 
-/** Appends one JSON object per line; each line is written whole, straight to the file. */
+/**
+ * Appends one JSON object per line; each line is written whole, straight to the file.
+ * `bytes` is the file's length, saved in snapshots so that a resume can cut off the
+ * records written after the snapshot it continues from.
+ */
 export class MetricsLog {
   private readonly fd: number;
+  private length: number;
 
-  constructor(readonly file: string) {
+  /** Open for appending; `truncateTo` first cuts the file to that many bytes. */
+  constructor(
+    readonly file: string,
+    truncateTo?: number,
+  ) {
     this.fd = openSync(file, 'a');
+    if (truncateTo !== undefined && truncateTo < fstatSync(this.fd).size) ftruncateSync(this.fd, truncateTo);
+    this.length = fstatSync(this.fd).size;
+  }
+
+  get bytes(): number {
+    return this.length;
   }
 
   append(record: MetricsRecord): void {
-    writeSync(this.fd, JSON.stringify(record) + '\n');
+    this.length += writeSync(this.fd, JSON.stringify(record) + '\n');
+  }
+
+  /** Cut the file back to `bytes` (records after a rollback point). */
+  truncate(bytes: number): void {
+    ftruncateSync(this.fd, bytes);
+    this.length = bytes;
   }
 
   close(): void {

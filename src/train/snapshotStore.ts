@@ -9,18 +9,25 @@ import { writeFileAtomic } from '../util/atomicWrite.js';
  */
 export class SnapshotStore {
   private readonly folder: string;
+  readonly latestPath: string;
 
   constructor(
-    private readonly runDir: string,
+    readonly runDir: string,
     private readonly keep: number,
   ) {
     this.folder = path.join(runDir, 'snapshots');
+    this.latestPath = path.join(this.folder, 'latest.safetensors');
+  }
+
+  /** A mid-epoch snapshot (on a signal): latest only. */
+  saveLatest(bytes: Uint8Array): void {
+    writeFileAtomic(this.latestPath, bytes);
   }
 
   /** Write the snapshot of `epoch` as epoch-NNNN and latest, then prune old epoch files. */
   saveEpoch(epoch: number, bytes: Uint8Array): void {
     writeFileAtomic(path.join(this.folder, `epoch-${String(epoch).padStart(4, '0')}.safetensors`), bytes);
-    writeFileAtomic(path.join(this.folder, 'latest.safetensors'), bytes);
+    writeFileAtomic(this.latestPath, bytes);
     const epochs = readdirSync(this.folder)
       .filter((f) => /^epoch-\d+\.safetensors$/.test(f))
       .sort();

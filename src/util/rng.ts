@@ -48,6 +48,12 @@ export class Rng {
     return [this.s0, this.s1, this.s2, this.s3];
   }
 
+  /** Restore a state in place, so that every holder of this generator sees it (resume). */
+  setState(state: readonly number[]): void {
+    const restored = Rng.fromState(state);
+    [this.s0, this.s1, this.s2, this.s3] = restored.toState() as [number, number, number, number];
+  }
+
   /** Uniform 32-bit unsigned integer. */
   nextUint32(): number {
     const result = Math.imul(rotl(Math.imul(this.s1, 5), 7), 9) >>> 0;
