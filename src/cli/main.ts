@@ -1,9 +1,11 @@
 import chalk from 'chalk';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { InputError, Interrupted, RunError } from '../errors.js';
+import { CHECK_ALL_UP_TO } from '../gradcheck/gradcheck.js';
 import type { StopSignal } from '../train/run.js';
 import { VERSION } from '../version.js';
 import { evalCommand, evalJson, evalTable } from './commands/eval.js';
+import { assertPassed, GRADCHECK_DEFAULTS, gradcheckCommand, gradcheckJson, gradcheckTable } from './commands/gradcheck.js';
 import { resumeCommand, trainCommand } from './commands/train.js';
 import { PlainReporter, TtyReporter } from './reporters.js';
 
@@ -65,6 +67,21 @@ function program(): Command {
       process.stdout.write((opts.json ? JSON.stringify(evalJson(result)) : evalTable(result)) + '\n');
     });
 
+  cli
+    .command('gradcheck')
+    .description("compare the model's analytic gradients with centred differences, in float64")
+    .argument('<model-or-config>', 'a full config, or a YAML file with model: (and optionally loss:, regularization:)')
+    .option('--batch <n>', 'random samples to check on', positiveNumber, GRADCHECK_DEFAULTS.batch)
+    .option('--seed <n>', "seed for the model, data, parameter point and entries (default: the file's seed)", wholeNumber)
+    .addOption(new Option('--delta <d>', 'step of the centred differences').argParser(positiveReal).default(GRADCHECK_DEFAULTS.delta, '1e-6'))
+    .option('--samples <k>', `entries per row checked in tensors over ${CHECK_ALL_UP_TO} entries (0: every entry)`, wholeNumber, GRADCHECK_DEFAULTS.samples)
+    .option('--json', 'print one JSON object')
+    .action((file: string, opts: { batch: number; seed?: number; delta: number; samples: number; json?: boolean }) => {
+      const result = gradcheckCommand(file, opts);
+      process.stdout.write((opts.json ? JSON.stringify(gradcheckJson(result)) : gradcheckTable(result)) + '\n');
+      assertPassed(result);
+    });
+
   return cli;
 }
 
@@ -100,6 +117,12 @@ function positiveNumber(value: string): number {
   const n = Number(value);
   if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number ≥ 1.');
   return n;
+}
+
+function positiveReal(value: string): number {
+  const x = Number(value);
+  if (value.trim() === '' || !Number.isFinite(x) || x <= 0) throw new InvalidArgumentError('expected a number > 0, e.g. 1e-6.');
+  return x;
 }
 
 function wholeNumber(value: string): number {

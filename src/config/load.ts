@@ -4,7 +4,7 @@ import { Document, LineCounter, isMap, isPair, isScalar, isSeq, parseDocument, p
 import type { z } from 'zod';
 import { InputError } from '../errors.js';
 import { didYouMean } from './didYouMean.js';
-import { configSchema, type Config, type DatasetSpec } from './schema.js';
+import { configSchema, modelConfigSchema, type Config, type DatasetSpec, type ModelConfig } from './schema.js';
 
 /**
  * Reading a config: YAML text → document (with source positions) → `--set` overrides
@@ -19,20 +19,62 @@ type Path = readonly PropertyKey[];
 const MAX_LISTED = 8;
 
 export function loadConfig(file: string, overrides: readonly string[] = []): Config {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const what = code === 'ENOENT' ? 'config file not found' : code === 'EISDIR' ? 'is a folder, not a config file' : `cannot read the config (${code ?? String(err)})`;
-    throw new InputError(`${what}; give the path of a YAML config such as configs/quickstart.yaml`, file);
-  }
-  const config = parseConfig(text, file, overrides);
+  const config = parseConfig(readConfigText(file), file, overrides);
   return resolvePaths(config, path.dirname(path.resolve(file)));
 }
 
 /** Validate config text. `file` names it in messages; relative paths are left as written. */
 export function parseConfig(text: string, file: string, overrides: readonly string[] = []): Config {
+  const parsed = parseYamlText(text, file, overrides);
+  if (parsed.value === null || parsed.value === undefined) {
+    throw new InputError('the config is empty; it needs at least `data`, `model` and `optimizer` (see configs/quickstart.yaml)', file);
+  }
+  assertMapping(parsed.value, file);
+  return validate(configSchema, parsed, file);
+}
+
+/** Top-level keys only a full (trainable) config has: with any of them, the whole config is validated. */
+const FULL_CONFIG_KEYS = ['data', 'optimizer', 'schedule', 'training'];
+
+/**
+ * The model and objective of a file for `dlt gradcheck` (SPEC §3): either a full config,
+ * validated entirely (recognised by any of `data`, `optimizer`, `schedule`, `training`),
+ * or a model file with `model:` and optionally `loss:`, `regularization:`, `seed:` and
+ * `name:`, validated alike (line:col, did-you-mean).
+ */
+export function loadModelConfig(file: string): ModelConfig {
+  const parsed = parseYamlText(readConfigText(file), file, []);
+  const { value } = parsed;
+  const needs = 'dlt gradcheck needs `model:` (input and layers), optionally with `loss:` and `regularization:`, or a full config such as configs/quickstart.yaml';
+  if (value === null || value === undefined) throw new InputError(`the file is empty; ${needs}`, file);
+  assertMapping(value, file);
+  if (!('model' in value)) throw new InputError(`no \`model:\` in this file; ${needs}`, file);
+  if (FULL_CONFIG_KEYS.some((key) => key in value)) {
+    const { name, seed, model, loss, regularization } = validate(configSchema, parsed, file);
+    return { name, seed, model, loss, regularization };
+  }
+  return validate(modelConfigSchema, parsed, file);
+}
+
+function readConfigText(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const what = code === 'ENOENT' ? 'config file not found' : code === 'EISDIR' ? 'is a folder, not a config file' : `cannot read the config (${code ?? String(err)})`;
+    throw new InputError(`${what}; give the path of a YAML config such as configs/quickstart.yaml`, file);
+  }
+}
+
+/** YAML text as a document with source positions, `--set` overrides applied, and as plain data. */
+interface ParsedYaml {
+  doc: Document;
+  lineCounter: LineCounter;
+  fromSet: Override[];
+  value: unknown;
+}
+
+function parseYamlText(text: string, file: string, overrides: readonly string[]): ParsedYaml {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const syntax = doc.errors[0];
@@ -53,18 +95,23 @@ export function parseConfig(text: string, file: string, overrides: readonly stri
       file,
     );
   }
-  if (value === null || value === undefined) {
-    throw new InputError('the config is empty; it needs at least `data`, `model` and `optimizer` (see configs/quickstart.yaml)', file);
-  }
-  if (typeof value !== 'object' || Array.isArray(value)) {
+  return { doc, lineCounter, fromSet, value };
+}
+
+function assertMapping(value: unknown, file: string): asserts value is object {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new InputError(`the config must be a mapping of keys (data:, model:, ...), not ${describe(value)}`, file, { line: 1, col: 1 });
   }
+}
 
-  const result = configSchema.safeParse(value, { reportInput: true });
+/** Validate parsed YAML against `schema`, or throw one InputError listing every problem. */
+function validate<T>(schema: z.ZodType<T>, parsed: ParsedYaml, file: string): T {
+  const { doc, lineCounter, fromSet, value } = parsed;
+  const result = schema.safeParse(value, { reportInput: true });
   if (result.success) return result.data;
 
   const lines = result.error.issues.slice(0, MAX_LISTED).map((issue) => {
-    const { path: where, text: what } = explain(issue, value);
+    const { path: where, text: what } = explain(issue, value, schema);
     const origin = fromSet.find((o) => startsWith(where, o.path));
     if (origin) return `--set ${origin.text}: ${dotted(where)}: ${what}`;
     const pos = locate(doc, lineCounter, where, issue.code === 'unrecognized_keys');
@@ -135,12 +182,13 @@ type Issue = z.core.$ZodIssue;
 
 const zodDefault = /^(Invalid|Too small|Too big|Unrecognized)/;
 
-function explain(issue: Issue, root: unknown): { path: Path; text: string } {
+/** `issue` as a path and a sentence; `schema` is the one `root` was validated against. */
+function explain(issue: Issue, root: unknown, schema: z.ZodType): { path: Path; text: string } {
   const value = valueAt(root, issue.path);
   switch (issue.code) {
     case 'unrecognized_keys': {
       const key = issue.keys[0]!;
-      const allowed = allowedKeys(issue.path, root);
+      const allowed = allowedKeys(issue.path, root, schema);
       const hint = allowed && didYouMean(key, allowed);
       const list = allowed ? ` Allowed keys: ${allowed.join(', ')}.` : '';
       const extra = issue.keys.length > 1 ? ` (also: ${issue.keys.slice(1).join(', ')})` : '';
@@ -167,7 +215,7 @@ function explain(issue: Issue, root: unknown): { path: Path; text: string } {
       branches.sort((a, b) => depth(b) - depth(a) || a.length - b.length);
       const best = branches[0]?.[0];
       if (best) {
-        const inner = explain(best, value);
+        const inner = explain(best, value, schema);
         return { path: [...issue.path, ...inner.path], text: inner.text };
       }
       return { path: issue.path, text: 'is not any of the allowed forms' };
@@ -198,8 +246,8 @@ function explain(issue: Issue, root: unknown): { path: Path; text: string } {
 }
 
 /** The keys allowed at `path`, found by walking the schema alongside the data. */
-function allowedKeys(at: Path, root: unknown): string[] | undefined {
-  let schema: unknown = configSchema;
+function allowedKeys(at: Path, root: unknown, rootSchema: z.ZodType): string[] | undefined {
+  let schema: unknown = rootSchema;
   let value: unknown = root;
   const walk = (s: unknown): unknown => {
     // Unwrap the wrappers that do not change the shape of the data.

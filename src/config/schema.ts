@@ -185,12 +185,15 @@ const training = z.strictObject({
   dtype: z.enum(['float32', 'float64']).default('float32'),
 });
 
+const name = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, { error: 'use letters, digits, ".", "_" and "-" (it names the run folder)' })
+  .default('run');
+const seed = nonNegativeInt.max(Number.MAX_SAFE_INTEGER).default(1);
+
 export const configSchema = z.strictObject({
-  name: z
-    .string()
-    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, { error: 'use letters, digits, ".", "_" and "-" (it names the run folder)' })
-    .default('run'),
-  seed: nonNegativeInt.max(Number.MAX_SAFE_INTEGER).default(1),
+  name,
+  seed,
   data,
   model,
   loss: lossSpec.prefault('softmax_cross_entropy'),
@@ -211,3 +214,18 @@ export const configSchema = z.strictObject({
 
 /** A validated config with every default filled in. */
 export type Config = z.infer<typeof configSchema>;
+
+/**
+ * A model file for `dlt gradcheck` (SPEC §3): the model and the objective without data or
+ * training. Built from the same pieces as configSchema, so both validate alike.
+ */
+export const modelConfigSchema = z.strictObject({
+  name,
+  seed,
+  model,
+  loss: lossSpec.prefault('softmax_cross_entropy'),
+  regularization: regularization.prefault({}),
+});
+
+/** A validated model file with every default filled in. */
+export type ModelConfig = z.infer<typeof modelConfigSchema>;

@@ -1,6 +1,6 @@
 import type { FloatArray } from '../tensor/types.js';
 import { sizeOf } from '../tensor/types.js';
-import { Workspace, type Layer, type LayerContext } from './layer.js';
+import { SignatureHash, Workspace, type Layer, type LayerContext } from './layer.js';
 
 /**
  * An elementwise nonlinearity y = h(x) whose derivative can be written in terms of
@@ -15,6 +15,8 @@ abstract class OutputCachedActivation implements Layer {
   private readonly out: Workspace;
   private readonly dxs: Workspace;
   private y: FloatArray | undefined;
+  /** Elements in the last forward: n · size. */
+  private count = 0;
 
   constructor(ctx: LayerContext) {
     this.name = ctx.name;
@@ -33,6 +35,7 @@ abstract class OutputCachedActivation implements Layer {
     const y = this.out.get(n);
     this.apply(x, y, n * this.size);
     this.y = y;
+    this.count = n * this.size;
     return y;
   }
 
@@ -41,6 +44,17 @@ abstract class OutputCachedActivation implements Layer {
     const dx = this.dxs.get(n);
     this.derive(this.y, dy, dx, n * this.size);
     return dx;
+  }
+
+  /**
+   * Kink signature for activations whose only kink is at x = 0 and whose output is
+   * positive exactly when x is: a hash of y > 0 over the last forward.
+   */
+  protected positiveSignature(): number {
+    const hash = new SignatureHash();
+    const y = this.y;
+    if (y) for (let i = 0; i < this.count; i++) hash.add(y[i]! > 0 ? 1 : 0);
+    return hash.value;
   }
 }
 
@@ -55,6 +69,10 @@ export class Relu extends OutputCachedActivation {
   }
   protected derive(y: FloatArray, dy: FloatArray, dx: FloatArray, count: number): void {
     for (let i = 0; i < count; i++) dx[i] = y[i]! > 0 ? dy[i]! : 0;
+  }
+  /** The derivative jumps from 0 to 1 at x = 0. */
+  kinkSignature(): number {
+    return this.positiveSignature();
   }
 }
 
@@ -122,6 +140,10 @@ export class LeakyRelu extends OutputCachedActivation {
     const alpha = this.alpha;
     for (let i = 0; i < count; i++) dx[i] = y[i]! > 0 ? dy[i]! : alpha * dy[i]!;
   }
+  /** The derivative jumps from α to 1 at x = 0 (the schema keeps α < 1, so always a kink). */
+  kinkSignature(): number {
+    return this.positiveSignature();
+  }
 }
 
 /**
@@ -136,11 +158,17 @@ export class LeakyRelu extends OutputCachedActivation {
  */
 export class Elu extends OutputCachedActivation {
   readonly type = 'elu';
+  /**
+   * The derivative is α just left of 0 and 1 just right: a kink unless α = 1, where ELU
+   * is continuously differentiable (only its second derivative jumps) and counts as smooth.
+   */
+  readonly kinkSignature: (() => number) | undefined;
   constructor(
     ctx: LayerContext,
     readonly alpha: number,
   ) {
     super(ctx);
+    this.kinkSignature = alpha !== 1 ? () => this.positiveSignature() : undefined;
   }
   protected apply(x: FloatArray, y: FloatArray, count: number): void {
     const alpha = this.alpha;

@@ -56,6 +56,30 @@ export interface Layer {
    * first layer: nobody consumes it) and the return value is meaningless.
    */
   backward(dy: FloatArray, n: number, needInput: boolean): FloatArray;
+  /**
+   * Present only on layers with a kink (a point where the derivative jumps, e.g. ReLU at
+   * x = 0): a hash of which side of its kink every element was on in the last forward.
+   * The gradient check (src/gradcheck) compares it before and after a small step to find
+   * the steps that cross a kink, where centred differences mean nothing. Smooth layers
+   * leave it out, which also tells the check that they add no kink to the objective.
+   */
+  kinkSignature?(): number;
+}
+
+/**
+ * An order-sensitive hash of a sequence of small integers (FNV-1a, one 32-bit word per
+ * value), for kink signatures. Each step h ← (h ⊕ v)·p is a bijection of h for a given v
+ * and of v for a given h (p is odd), so two sequences that differ in a single value
+ * always hash differently: one element crossing its kink is never missed.
+ */
+export class SignatureHash {
+  private h = 0x811c9dc5;
+  add(v: number): void {
+    this.h = Math.imul(this.h ^ v, 0x01000193);
+  }
+  get value(): number {
+    return this.h >>> 0;
+  }
 }
 
 /**

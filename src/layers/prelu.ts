@@ -1,6 +1,6 @@
 import type { FloatArray } from '../tensor/types.js';
 import { sizeOf } from '../tensor/types.js';
-import { createParam, Workspace, type Layer, type LayerContext, type Param } from './layer.js';
+import { createParam, SignatureHash, Workspace, type Layer, type LayerContext, type Param } from './layer.js';
 
 export interface PreluOptions {
   /** Initial slope for negative inputs (He et al. start at 0.25). */
@@ -35,6 +35,8 @@ export class Prelu implements Layer {
   private readonly y: Workspace;
   private readonly dx: Workspace;
   private x: FloatArray | undefined;
+  /** Samples in the last forward. */
+  private n = 0;
 
   constructor(options: PreluOptions, ctx: LayerContext) {
     this.name = ctx.name;
@@ -66,7 +68,20 @@ export class Prelu implements Layer {
       }
     }
     this.x = x;
+    this.n = n;
     return y;
+  }
+
+  /**
+   * The derivative in x jumps from a to 1 at x = 0: a hash of x > 0 over the last forward.
+   * (In the slope a itself the layer is linear, so it adds no kink there.)
+   */
+  kinkSignature(): number {
+    const hash = new SignatureHash();
+    const x = this.x;
+    const count = this.n * this.channels * this.spatial;
+    if (x) for (let i = 0; i < count; i++) hash.add(x[i]! > 0 ? 1 : 0);
+    return hash.value;
   }
 
   backward(dy: FloatArray, n: number, needInput: boolean): FloatArray {

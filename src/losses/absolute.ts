@@ -1,5 +1,5 @@
 import type { DType, FloatArray } from '../tensor/types.js';
-import { Workspace } from '../layers/layer.js';
+import { SignatureHash, Workspace } from '../layers/layer.js';
 import type { Loss } from './loss.js';
 
 /**
@@ -56,5 +56,17 @@ export class Absolute implements Loss {
       d[i] = v > 0 ? scale : v < 0 ? -scale : 0;
     }
     return d;
+  }
+
+  /** |f − t| has its kink at f = t: a hash of the sign of every residual of the last forward. */
+  kinkSignature(): number {
+    const hash = new SignatureHash();
+    const count = this.n * this.classes;
+    const r = this.residuals.get(this.n);
+    for (let i = 0; i < count; i++) {
+      const v = r[i]!;
+      hash.add(v > 0 ? 1 : v < 0 ? -1 : 0);
+    }
+    return hash.value;
   }
 }

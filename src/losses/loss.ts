@@ -10,4 +10,9 @@ export interface Loss {
   forward(scores: FloatArray, labels: Int32Array, n: number): number;
   /** dL/dscores of the mean loss of the last forward, [n × classes], a buffer the loss owns. */
   backward(): FloatArray;
+  /**
+   * Present only on losses with kinks (hinge, absolute): a hash of which side of each kink
+   * the last forward was on, as Layer.kinkSignature.
+   */
+  kinkSignature?(): number;
 }

@@ -1,5 +1,5 @@
 import type { DType, FloatArray } from '../tensor/types.js';
-import { Workspace } from '../layers/layer.js';
+import { SignatureHash, Workspace } from '../layers/layer.js';
 import type { Loss } from './loss.js';
 
 /**
@@ -84,5 +84,16 @@ export class MulticlassHinge implements Loss {
       d[row + this.labels[i]!] = -scale;
     }
     return d;
+  }
+
+  /**
+   * Kinks: where ℓ meets 0 and where the strongest competitor changes. Per sample of the
+   * last forward, c* when ℓ > 0 and −1 otherwise captures both (a change of competitor
+   * while ℓ = 0 is no kink: the loss stays 0).
+   */
+  kinkSignature(): number {
+    const hash = new SignatureHash();
+    for (let i = 0; i < this.n; i++) hash.add(this.competitors[i]!);
+    return hash.value;
   }
 }

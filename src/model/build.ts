@@ -6,11 +6,14 @@ import type { DType } from '../tensor/types.js';
 import { Rng } from '../util/rng.js';
 import { Network } from './network.js';
 
+/** What building a model reads: a full config, or the model part of one (dlt gradcheck). */
+export type ModelSource = Pick<Config, 'seed' | 'model' | 'loss'> & { training?: Pick<Config['training'], 'dtype'> };
+
 /**
  * The network and loss a config describes, with initial weights from the seed's "init"
  * stream; `noise` is the "dropout" stream the network's layers draw from in training.
  */
-export function buildModel(config: Config, kernels: Kernels, dtype: DType = config.training.dtype): { network: Network; loss: Loss; noise: Rng } {
+export function buildModel(config: ModelSource, kernels: Kernels, dtype: DType = config.training?.dtype ?? 'float32'): { network: Network; loss: Loss; noise: Rng } {
   const noise = Rng.derive(config.seed, 'dropout');
   const network = new Network(config.model.layers, config.model.input, { dtype, kernels, rng: Rng.derive(config.seed, 'init'), noise });
   return { network, loss: createLoss(config.loss, network.outputSize, dtype), noise };

@@ -31,26 +31,16 @@ export class Network {
   readonly outputSize: number;
   readonly dtype: DType;
 
-  constructor(specs: readonly LayerSpec[], inputShape: readonly number[], options: NetworkOptions) {
+  /** The network a config's layer list describes. */
+  constructor(specs: readonly LayerSpec[], inputShape: readonly number[], options: NetworkOptions);
+  /** Layers built already (see Network.fromLayers). */
+  constructor(source: { readonly prebuilt: readonly Layer[] }, inputShape: readonly number[], options: { dtype: DType });
+  constructor(source: readonly LayerSpec[] | { readonly prebuilt: readonly Layer[] }, inputShape: readonly number[], options: NetworkOptions | { dtype: DType }) {
     this.dtype = options.dtype;
     this.inputShape = inputShape;
     this.inputSize = sizeOf(inputShape);
-    const counts = new Map<string, number>();
-    const layers: Layer[] = [];
-    let shape = inputShape;
-    specs.forEach((spec, index) => {
-      const k = (counts.get(spec.type) ?? 0) + 1;
-      counts.set(spec.type, k);
-      const name = `${spec.type}_${k}`;
-      if (NEEDS_VECTOR.has(spec.type) && shape.length !== 1) {
-        throw new InputError(
-          `model.layers.${index} (${name}): ${spec.type} needs one vector per sample but receives shape [${shape.join(', ')}]; add "- flatten" before it`,
-        );
-      }
-      const layer = createLayer(spec, { name, inputShape: shape, dtype: options.dtype, kernels: options.kernels, rng: options.rng, noise: options.noise });
-      layers.push(layer);
-      shape = layer.outputShape;
-    });
+    const layers = 'prebuilt' in source ? [...source.prebuilt] : buildLayers(source, inputShape, options as NetworkOptions);
+    const shape = layers.length > 0 ? layers[layers.length - 1]!.outputShape : inputShape;
     if (shape.length !== 1) {
       throw new InputError(
         `model.layers: the last layer outputs shape [${shape.join(', ')}], but the loss needs one score per class; end with "- flatten" and a dense layer`,
@@ -60,6 +50,14 @@ export class Network {
     this.outputSize = shape[0]!;
   }
 
+  /**
+   * A network of layers constructed by the caller (each built for the previous one's
+   * output shape), e.g. test-only layers for the gradient check. Configs never come here.
+   */
+  static fromLayers(layers: readonly Layer[], inputShape: readonly number[], dtype: DType): Network {
+    return new Network({ prebuilt: layers }, inputShape, { dtype });
+  }
+
   /** Scores for n samples: x is [n × inputSize], the result [n × outputSize]. */
   forward(x: FloatArray, n: number, training: boolean): FloatArray {
     let h = x;
@@ -67,14 +65,19 @@ export class Network {
     return h;
   }
 
-  /** Backpropagate dL/dscores through every layer, accumulating parameter gradients. */
-  backward(dScores: FloatArray, n: number): void {
+  /**
+   * Backpropagate dL/dscores through every layer, accumulating parameter gradients.
+   * With `needInputGrad`, also compute and return dL/dx, [n × inputSize] (a buffer some
+   * layer owns, valid until the next backward); otherwise return undefined.
+   */
+  backward(dScores: FloatArray, n: number, needInputGrad = false): FloatArray | undefined {
     let d = dScores;
     for (let i = this.layers.length - 1; i >= 0; i--) {
-      // Nobody consumes dL/dx of the first layer: skip it (for a dense layer on images,
-      // that is a third of the backward pass).
-      d = this.layers[i]!.backward(d, n, i > 0);
+      // Training never consumes dL/dx of the first layer: skip it unless asked (for a
+      // dense layer on images, that is a third of the backward pass).
+      d = this.layers[i]!.backward(d, n, i > 0 || needInputGrad);
     }
+    return needInputGrad ? d : undefined;
   }
 
   /** Every parameter under its snapshot name `<layer>/<param>`, in layer order. */
@@ -94,4 +97,25 @@ export class Network {
       params: l.params.reduce((s, p) => s + p.value.length, 0),
     }));
   }
+}
+
+/** Layers from config specs, each built for the previous one's output shape and named `<type>_<k>`. */
+function buildLayers(specs: readonly LayerSpec[], inputShape: readonly number[], options: NetworkOptions): Layer[] {
+  const counts = new Map<string, number>();
+  const layers: Layer[] = [];
+  let shape = inputShape;
+  specs.forEach((spec, index) => {
+    const k = (counts.get(spec.type) ?? 0) + 1;
+    counts.set(spec.type, k);
+    const name = `${spec.type}_${k}`;
+    if (NEEDS_VECTOR.has(spec.type) && shape.length !== 1) {
+      throw new InputError(
+        `model.layers.${index} (${name}): ${spec.type} needs one vector per sample but receives shape [${shape.join(', ')}]; add "- flatten" before it`,
+      );
+    }
+    const layer = createLayer(spec, { name, inputShape: shape, dtype: options.dtype, kernels: options.kernels, rng: options.rng, noise: options.noise });
+    layers.push(layer);
+    shape = layer.outputShape;
+  });
+  return layers;
 }

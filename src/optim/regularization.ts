@@ -1,4 +1,5 @@
 import type { Config } from '../config/schema.js';
+import { SignatureHash, type Param } from '../layers/layer.js';
 import type { NamedParam } from './optimizer.js';
 
 /**
@@ -47,11 +48,37 @@ export class Regularizer {
     let squares = 0;
     let absolutes = 0;
     for (const { param } of this.targets) {
-      for (const v of param.value) {
+      const w = param.value;
+      for (let i = 0; i < w.length; i++) {
+        const v = w[i]!;
         squares += v * v;
         absolutes += Math.abs(v);
       }
     }
     return this.spec.l2 * squares + this.spec.l1 * absolutes;
+  }
+
+  /** Whether the penalty has a kink in `param`: L1 is on and reaches it (|w| at w = 0). */
+  kinkedIn(param: Param): boolean {
+    return this.spec.l1 > 0 && this.targets.some((t) => t.param === param);
+  }
+
+  /**
+   * For the gradient check (as Layer.kinkSignature): a hash of the sign of every
+   * L1-regularised entry, which changes when a step crosses |w|'s kink at 0. Constant
+   * without L1.
+   */
+  kinkSignature(): number {
+    const hash = new SignatureHash();
+    if (this.spec.l1 > 0) {
+      for (const { param } of this.targets) {
+        const w = param.value;
+        for (let i = 0; i < w.length; i++) {
+          const v = w[i]!;
+          hash.add(v > 0 ? 1 : v < 0 ? -1 : 0);
+        }
+      }
+    }
+    return hash.value;
   }
 }

@@ -21,8 +21,12 @@ export class RollingAverage {
 
   mean(): number {
     if (this.count === 0) return NaN;
+    // Oldest first, whatever slot the window starts at: floating-point addition is not
+    // associative, and a window restored from a snapshot (fromState) starts at slot 0,
+    // so summing in slot order would differ in the last bit after a resume.
+    const start = this.count < this.window ? 0 : this.next;
     let sum = 0;
-    for (let i = 0; i < this.count; i++) sum += this.values[i]!;
+    for (let i = 0; i < this.count; i++) sum += this.values[(start + i) % this.window]!;
     return sum / this.count;
   }
 

@@ -214,6 +214,9 @@ export class TrainingRun {
     const stepsPerEpoch = Math.ceil(trainCount / batchSize);
     let last: EpochRecord | undefined;
     if (training.on_nan === 'rollback') this.lastGood = this.snapshotBytes(metrics.bytes);
+    // Counted across epochs: with epochs shorter than YIELD_EVERY_MS, a per-epoch clock
+    // would never yield, and a signal would wait for the end of training.
+    let lastYield = performance.now();
 
     while (this.epoch < training.epochs) {
       const epoch = this.epoch + 1;
@@ -225,7 +228,6 @@ export class TrainingRun {
       reporter.epochStart(epoch, training.epochs, stepsPerEpoch);
       const epochStart = performance.now();
       const firstBatch = this.batch;
-      let lastYield = epochStart;
       let diverged = false;
       while (this.batch < stepsPerEpoch) {
         const start = this.batch * batchSize;
@@ -315,11 +317,15 @@ export class TrainingRun {
     const onSchedule = epoch % training.snapshot_every === 0 || epoch === training.epochs;
     if (onSchedule || isBest) {
       const bytes = this.snapshotBytes(metrics.bytes);
+      // best before latest: a crash between the two then resumes from the previous
+      // latest and redoes this epoch, rewriting best. The other order would resume
+      // from this epoch's latest, which already counts this epoch as the best, and
+      // best.safetensors would keep an older epoch for good.
+      if (isBest) store.saveBest(bytes);
       if (onSchedule) {
         store.saveEpoch(epoch, bytes);
         this.lastGood = bytes;
       }
-      if (isBest) store.saveBest(bytes);
     }
     return record;
   }
@@ -349,7 +355,9 @@ export class TrainingRun {
       const why = training.on_nan === 'rollback' ? ` after ${this.rollbacks} rollbacks` : '';
       throw new RunError(
         `the training loss became ${value} at epoch ${epoch}, step ${this.step + 1}${why}: the learning rate ${this.lr} is probably too high; ` +
-          `try --set optimizer.lr=${this.config.optimizer.lr / 10} (the last good snapshot is in ${store.runDir})`,
+          // a tenth of the lr that diverged: after rollbacks (or schedule drops) that is
+          // below the configured lr, and suggesting more than what failed would not help
+          `try --set optimizer.lr=${Number((this.lr / 10).toPrecision(2))} (the last good snapshot is in ${store.runDir})`,
       );
     }
     const snapshot = decodeSnapshot(this.lastGood, store.latestPath);

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { stringify as toYaml } from 'yaml';
 import { parseConfig } from '../config/load.js';
@@ -146,9 +146,11 @@ function newestIntactSnapshot(runDir: string, reporter: Reporter): Snapshot {
     .map((f) => path.join(folder, f))
     .filter((f) => existsSync(f));
   const problems: string[] = [];
+  const runConfig = candidates.length > 0 ? readRunConfig(runDir) : undefined;
   for (const file of candidates) {
     try {
       const snapshot = readSnapshot(file);
+      checkBelongsToRun(snapshot, runConfig!);
       if (problems.length > 0) reporter.warn(`${problems.join('; ')}; resuming from ${file} instead`);
       return snapshot;
     } catch (err) {
@@ -157,6 +159,26 @@ function newestIntactSnapshot(runDir: string, reporter: Reporter): Snapshot {
     }
   }
   throw new InputError(`no intact snapshot to resume from${problems.length ? `: ${problems.join('; ')}` : ' (snapshots/ is empty)'}`, runDir);
+}
+
+function readRunConfig(runDir: string): Config {
+  const file = path.join(runDir, 'config.yaml');
+  return parseConfig(readFileSync(file, 'utf8'), file);
+}
+
+/**
+ * A snapshot carries its own config, so one copied in from another run would otherwise
+ * be resumed as if it were this run's (and rewrite its config.yaml): refuse it when it
+ * differs from the run's config.yaml in a key that no resume can change.
+ */
+function checkBelongsToRun(snapshot: Snapshot, runConfig: Config): void {
+  const differences = diff(runConfig, snapshot.config).filter((c) => FIXED.some((k) => c.key === k || c.key.startsWith(`${k}.`)));
+  if (differences.length > 0) {
+    throw new InputError(
+      `it belongs to another run or architecture: ${differences.map((c) => `${c.key} is ${c.to} in the snapshot but ${c.from} in the run's config.yaml`).join('; ')}`,
+      snapshot.file,
+    );
+  }
 }
 
 /** Config keys that a resume may not change: the saved tensors or state would not fit them. */
@@ -187,9 +209,12 @@ function changedConfig(snapshot: Snapshot, options: ResumeOptions, runDir: strin
 }
 
 function diff(before: unknown, after: unknown, prefix = ''): { key: string; from: string; to: string }[] {
-  if (isObject(before) && isObject(after)) {
-    const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])];
-    return keys.flatMap((k) => diff(before[k], after[k], prefix ? `${prefix}.${k}` : k));
+  // Lists element by element too, so a change reads `model.layers.0.units: 24 → 32`.
+  if ((isObject(before) && isObject(after)) || (Array.isArray(before) && Array.isArray(after))) {
+    const a = before as Record<string, unknown>;
+    const b = after as Record<string, unknown>;
+    const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])];
+    return keys.flatMap((k) => diff(a[k], b[k], prefix ? `${prefix}.${k}` : k));
   }
   const from = JSON.stringify(before);
   const to = JSON.stringify(after);
