@@ -74,7 +74,7 @@ training: {epochs: 8, batch_size: 16, loss_window: 3, log_every: 1}
     const reference = trainRun(file, path.join(tmp.dir, 'between-ref'), tmp.dir);
     expectExit(reference, 0);
     // The epoch of the final best, and the best before it.
-    const epochs = metricsWithoutClock(reference.runDir).filter((m) => m.kind === 'epoch') as { epoch: number; val_accuracy: number }[];
+    const epochs = metricsWithoutClock(reference.runDir).filter((m) => m.kind === 'epoch') as { epoch: number; step: number; val_accuracy: number }[];
     const improvements: number[] = [];
     let best = -1;
     for (const e of epochs) if (e.val_accuracy > best) (best = e.val_accuracy), improvements.push(e.epoch);
@@ -83,7 +83,7 @@ training: {epochs: 8, batch_size: 16, loss_window: 3, log_every: 1}
 
     // Stop inside that epoch, then make writing best.safetensors fail at its end: an I/O
     // failure (exit 1) at the exact point where a kill between the writes would land.
-    const stepsPerEpoch = (epochs[0]!.step as number);
+    const stepsPerEpoch = epochs[0]!.step;
     const run = trainRun(file, path.join(tmp.dir, 'between'), tmp.dir, { DLT_INTERRUPT_AT_STEP: String((last - 1) * stepsPerEpoch + 1) });
     expectExit(run, 130);
     const bestFile = path.join(run.runDir, 'best.safetensors');

@@ -2,12 +2,13 @@ import chalk from 'chalk';
 import cliProgress from 'cli-progress';
 import type { EpochRecord } from '../train/metrics.js';
 import type { Reporter } from '../train/reporter.js';
+import { formatLr } from '../util/format.js';
 
 function epochLine(r: EpochRecord, epochs: number): string {
   const parts = [`epoch ${r.epoch}/${epochs}`, `loss_avg ${r.train_loss_avg.toFixed(4)}`];
   if (r.val_loss !== null) parts.push(`val_loss ${r.val_loss.toFixed(4)}`);
   if (r.val_accuracy !== null) parts.push(`val_acc ${r.val_accuracy.toFixed(4)}`);
-  parts.push(`lr ${r.lr}`, `${r.samples_per_s} samples/s`, `${r.seconds.toFixed(1)}s`);
+  parts.push(`lr ${formatLr(r.lr)}`, `${r.samples_per_s} samples/s`, `${r.seconds.toFixed(1)}s`);
   return parts.join('  ');
 }
 
@@ -48,7 +49,7 @@ export class TtyReporter extends PlainReporter {
   }
 
   override progress(stepInEpoch: number, lossAvg: number, lr: number, samplesPerSecond: number): void {
-    this.bar?.update(stepInEpoch, { loss: lossAvg.toFixed(4), lr: String(lr), speed: Math.round(samplesPerSecond) });
+    this.bar?.update(stepInEpoch, { loss: lossAvg.toFixed(4), lr: formatLr(lr), speed: Math.round(samplesPerSecond) });
   }
 
   override epochEnd(record: EpochRecord, epochs: number): void {

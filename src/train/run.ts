@@ -13,6 +13,7 @@ import { createSchedule } from '../schedule/registry.js';
 import { decodeSnapshot, encodeSnapshot, loadParams, type Snapshot } from '../snapshot/snapshot.js';
 import type { Kernels } from '../tensor/kernels.js';
 import { allocate, type FloatArray } from '../tensor/types.js';
+import { formatLr } from '../util/format.js';
 import { Rng } from '../util/rng.js';
 import { evaluate, type Evaluation } from './evaluate.js';
 import type { EpochRecord, MetricsLog } from './metrics.js';
@@ -254,7 +255,11 @@ export class TrainingRun {
       if (diverged) continue;
       const seconds = (performance.now() - epochStart) / 1000;
       this.trainSeconds += seconds;
-      last = this.endEpoch(epoch, seconds, (trainCount - firstBatch * batchSize) / seconds, metrics, store);
+      // Samples this process trained in this epoch: none when it resumed after the
+      // epoch's last batch (firstBatch · batchSize may exceed trainCount, the last
+      // batch being partial).
+      const samples = Math.max(0, trainCount - firstBatch * batchSize);
+      last = this.endEpoch(epoch, seconds, seconds > 0 ? samples / seconds : 0, metrics, store);
     }
     if (!last) throw new InputError(`the run has already completed its ${training.epochs} epochs; use --epochs N to train further`);
     const test = this.splits.test ? evaluate(this.network, this.loss, this.prep, this.splits.test, batchSize) : undefined;
@@ -307,7 +312,7 @@ export class TrainingRun {
     const change = this.schedule.epochEnd(epoch, record);
     if (change) {
       metrics.append({ kind: 'lr_drop', epoch, from: before, to: this.lr, reason: change.reason });
-      this.options.reporter.info(`lr ${before} → ${this.lr} (${change.reason})`);
+      this.options.reporter.info(`lr ${formatLr(before)} → ${formatLr(this.lr)} (${change.reason})`);
     }
     this.epoch = epoch;
     this.batch = 0;
@@ -369,7 +374,7 @@ export class TrainingRun {
     this.lrScale = scale;
     metrics.append({ ...record, action: 'rollback' });
     this.options.reporter.warn(
-      `the loss became ${value} at step ${record.step}; rolled back to step ${this.step} (rollback ${rollbacks} of ${MAX_ROLLBACKS}), lr now ${this.lr}`,
+      `the loss became ${value} at step ${record.step}; rolled back to step ${this.step} (rollback ${rollbacks} of ${MAX_ROLLBACKS}), lr now ${formatLr(this.lr)}`,
     );
     this.lastGood = this.snapshotBytes(metrics.bytes);
   }

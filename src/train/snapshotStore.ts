@@ -19,6 +19,16 @@ export class SnapshotStore {
     this.latestPath = path.join(this.folder, 'latest.safetensors');
   }
 
+  /**
+   * Remove temporary files that a killed process left behind mid-write (the atomic
+   * writer's `.<name>.<pid>.<random>.tmp`). Nothing reads them; this keeps the folder tidy.
+   */
+  removeStaleTemps(): void {
+    for (const dir of [this.runDir, this.folder]) {
+      for (const f of readdirSync(dir)) if (/^\..+\.tmp$/.test(f)) rmSync(path.join(dir, f), { force: true });
+    }
+  }
+
   /** A mid-epoch snapshot (on a signal): latest only. */
   saveLatest(bytes: Uint8Array): void {
     writeFileAtomic(this.latestPath, bytes);

@@ -76,6 +76,7 @@ export async function resume(runDir: string, options: ResumeOptions): Promise<Ru
   if (config !== snapshot.config) writeFileAtomic(path.join(runDir, 'config.yaml'), toYaml(config));
   describeRun(run, options);
   const metrics = new MetricsLog(path.join(runDir, 'metrics.jsonl'), state.metrics_bytes);
+  new SnapshotStore(runDir, config.training.keep_snapshots).removeStaleTemps();
   return finish(run, runDir, metrics, options, started);
 }
 
