@@ -15,6 +15,13 @@ import { PlainReporter, TtyReporter } from './reporters.js';
  */
 export async function main(argv: readonly string[]): Promise<void> {
   if (process.env.NO_COLOR !== undefined || argv.includes('--no-color')) chalk.level = 0;
+  // A reader that goes away (`dlt train ... | head -1`) must not kill a training run:
+  // drop further output instead.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE') throw err;
+    });
+  }
   try {
     await program().parseAsync(argv);
   } catch (err) {

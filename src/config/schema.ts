@@ -99,9 +99,50 @@ const prelu = z.strictObject({
 });
 const elu = z.strictObject({ type: z.literal('elu'), alpha: positive.default(1) });
 const dropout = z.strictObject({ type: z.literal('dropout'), rate: unitInterval.default(0.5) });
+const conv2d = z
+  .strictObject({
+    type: z.literal('conv2d'),
+    filters: positiveInt,
+    kernel: positiveInt,
+    stride: positiveInt.default(1),
+    /** `valid`: none; `same`: (k − 1)/2 on each side, keeping H×W (stride 1, odd k); N: N zeros on each side. */
+    padding: z.union([z.enum(['valid', 'same']), nonNegativeInt], { error: 'expected valid, same or a whole number ≥ 0' }).default('valid'),
+    init: initSpec.prefault('kaiming'),
+    bias_init: initSpec.prefault('zeros'),
+  })
+  .superRefine((c, ctx) => {
+    // `same` keeps H×W only for stride 1 and an odd kernel (symmetric padding). For stride > 1,
+    // TensorFlow pads asymmetrically and PyTorch refuses; we refuse too, and say what to write.
+    if (c.padding !== 'same') return;
+    if (c.stride !== 1) {
+      ctx.addIssue({ code: 'custom', path: ['padding'], message: `"same" needs stride 1 (got stride ${c.stride}); give the padding as a number instead, e.g. ${(c.kernel - 1) >> 1}` });
+    } else if (c.kernel % 2 === 0) {
+      ctx.addIssue({ code: 'custom', path: ['padding'], message: `"same" needs an odd kernel (got ${c.kernel}): an even kernel cannot be padded symmetrically; use an odd kernel or a number` });
+    }
+  });
+/** Pooling windows; `stride` defaults to `size` (filled in by layerSpec below). */
+const pool2d = <T extends 'maxpool2d' | 'avgpool2d'>(type: T) =>
+  z.strictObject({ type: z.literal(type), size: positiveInt, stride: positiveInt });
+const maxpool2d = pool2d('maxpool2d');
+const avgpool2d = pool2d('avgpool2d');
+const channelMaxpool = z.strictObject({ type: z.literal('channel_maxpool'), group: positiveInt });
 
-export const layerSpec = typed(
-  z.discriminatedUnion('type', [dense, flatten, relu, sigmoid, tanh, leakyRelu, prelu, elu, dropout]),
+/**
+ * A bare string stands for `{type: <string>}`; a pooling layer without `stride` gets
+ * stride = size (windows that tile the map, as PyTorch), written into the resolved config.
+ */
+function layerDefaults(v: unknown): unknown {
+  if (typeof v === 'string') return { type: v };
+  if (v && typeof v === 'object' && !Array.isArray(v)) {
+    const o = v as Record<string, unknown>;
+    if ((o.type === 'maxpool2d' || o.type === 'avgpool2d') && o.stride === undefined && Number.isInteger(o.size) && (o.size as number) >= 1) return { ...o, stride: o.size };
+  }
+  return v;
+}
+
+export const layerSpec = z.preprocess(
+  layerDefaults,
+  z.discriminatedUnion('type', [dense, conv2d, maxpool2d, avgpool2d, channelMaxpool, flatten, relu, sigmoid, tanh, leakyRelu, prelu, elu, dropout]),
 );
 export type LayerSpec = z.infer<typeof layerSpec>;
 

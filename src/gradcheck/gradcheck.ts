@@ -129,9 +129,11 @@ export function gradcheck(model: CheckedModel, options: GradcheckOptions): Gradc
   const inputGrad = Float64Array.from(dx.subarray(0, x.length));
   regularizer.addGradients();
 
-  // A layer's kinks are in its input (true of every activation here: PReLU is linear in
-  // its slope), so they make the objective kinked in the input and in the parameters of
-  // earlier layers; a kinked loss affects everything; L1 only the tensors it decays.
+  // A layer's kinks are in its input (true of every kinked layer here: the activations —
+  // PReLU is linear in its slope — and the max pools, maxpool2d and channel_maxpool, whose
+  // argmax changes with the input alone), so they make the objective kinked in the input
+  // and in the parameters of earlier layers; a kinked loss affects everything; L1 only the
+  // tensors it decays. A layer declares its kinks by having a kinkSignature.
   const lossKinked = loss.kinkSignature !== undefined;
   const kinkedFrom = new Array<boolean>(network.layers.length + 1).fill(false);
   for (let i = network.layers.length - 1; i >= 0; i--) kinkedFrom[i] = kinkedFrom[i + 1]! || network.layers[i]!.kinkSignature !== undefined;

@@ -22,6 +22,11 @@ export interface Param {
 export interface LayerContext {
   /** Unique name, `<type>_<k>`, counting each type from 1 in config order. */
   name: string;
+  /**
+   * Where the layer sits in the config, for error messages: `model.layers.<i> (<name>)`.
+   * Layers built outside a config (tests) leave it out and are referred to by name.
+   */
+  location?: string;
   /** Shape of one input sample: [D] or [C, H, W]. */
   inputShape: readonly number[];
   dtype: DType;
@@ -101,6 +106,11 @@ export class Workspace {
     if (this.buffer.length < need) this.buffer = allocate(this.dtype, need);
     return this.buffer;
   }
+}
+
+/** How an error message refers to the layer: its place in the config, else its name. */
+export function locationOf(ctx: LayerContext): string {
+  return ctx.location ?? ctx.name;
 }
 
 export function createParam(name: string, shape: readonly number[], dtype: DType, isWeight: boolean): Param {

@@ -1,9 +1,12 @@
 import type { LayerSpec } from '../config/schema.js';
 import { Elu, LeakyRelu, Relu, Sigmoid, Tanh } from './activations.js';
+import { ChannelMaxpool } from './channelMaxpool.js';
+import { Conv2d } from './conv2d.js';
 import { Dense } from './dense.js';
 import { Dropout } from './dropout.js';
 import { Flatten } from './flatten.js';
 import type { Layer, LayerContext } from './layer.js';
+import { AvgPool2d, MaxPool2d } from './pool2d.js';
 import { Prelu } from './prelu.js';
 
 type Factory<T extends LayerSpec['type']> = (spec: Extract<LayerSpec, { type: T }>, ctx: LayerContext) => Layer;
@@ -11,6 +14,10 @@ type Factory<T extends LayerSpec['type']> = (spec: Extract<LayerSpec, { type: T 
 /** Config `type` → layer. Adding a layer type means one line here and one in the schema. */
 const factories: { [T in LayerSpec['type']]: Factory<T> } = {
   dense: (spec, ctx) => new Dense(spec, ctx),
+  conv2d: (spec, ctx) => new Conv2d(spec, ctx),
+  maxpool2d: (spec, ctx) => new MaxPool2d(spec, ctx),
+  avgpool2d: (spec, ctx) => new AvgPool2d(spec, ctx),
+  channel_maxpool: (spec, ctx) => new ChannelMaxpool(spec, ctx),
   flatten: (_spec, ctx) => new Flatten(ctx),
   relu: (_spec, ctx) => new Relu(ctx),
   sigmoid: (_spec, ctx) => new Sigmoid(ctx),

@@ -108,12 +108,13 @@ function buildLayers(specs: readonly LayerSpec[], inputShape: readonly number[],
     const k = (counts.get(spec.type) ?? 0) + 1;
     counts.set(spec.type, k);
     const name = `${spec.type}_${k}`;
+    const location = `model.layers.${index} (${name})`;
     if (NEEDS_VECTOR.has(spec.type) && shape.length !== 1) {
       throw new InputError(
-        `model.layers.${index} (${name}): ${spec.type} needs one vector per sample but receives shape [${shape.join(', ')}]; add "- flatten" before it`,
+        `${location}: ${spec.type} needs one vector per sample but receives shape [${shape.join(', ')}]; add "- flatten" before it`,
       );
     }
-    const layer = createLayer(spec, { name, inputShape: shape, dtype: options.dtype, kernels: options.kernels, rng: options.rng, noise: options.noise });
+    const layer = createLayer(spec, { name, location, inputShape: shape, dtype: options.dtype, kernels: options.kernels, rng: options.rng, noise: options.noise });
     layers.push(layer);
     shape = layer.outputShape;
   });

@@ -1,0 +1,180 @@
+import type { FloatArray } from '../tensor/types.js';
+import { SignatureHash, Workspace, type Layer, type LayerContext } from './layer.js';
+import { imageInput, slidingOutput } from './spatial.js';
+
+export interface Pool2dOptions {
+  /** Side of the square window. */
+  size: number;
+  /** Step between windows; the schema fills in `size` (windows that tile the map). */
+  stride: number;
+}
+
+/**
+ * Spatial pooling (tutorial, "Pooling applies a non-parameterized operation on a receptive
+ * field"): each channel separately, a size×size window slides with step `stride` (no
+ * padding; windows overlap when stride < size), giving [C, Hout, Wout] with
+ * Hout = floor((H − size)/stride) + 1, as PyTorch's MaxPool2d/AvgPool2d.
+ */
+abstract class Pool2d implements Layer {
+  abstract readonly type: string;
+  readonly name: string;
+  readonly outputShape: readonly number[];
+  readonly params = [];
+  protected readonly channels: number;
+  protected readonly inH: number;
+  protected readonly inW: number;
+  protected readonly outH: number;
+  protected readonly outW: number;
+  protected readonly size: number;
+  protected readonly stride: number;
+  private readonly y: Workspace;
+  private readonly dxs: Workspace;
+
+  constructor(options: Pool2dOptions, ctx: LayerContext, type: string) {
+    this.name = ctx.name;
+    const input = imageInput(ctx, type);
+    this.channels = input.channels;
+    this.inH = input.height;
+    this.inW = input.width;
+    this.size = options.size;
+    this.stride = options.stride;
+    const out = slidingOutput(ctx, input, input.channels, { what: 'pooling window', size: this.size, stride: this.stride, pad: 0 });
+    this.outH = out.height;
+    this.outW = out.width;
+    this.outputShape = [this.channels, this.outH, this.outW];
+    this.y = new Workspace(ctx.dtype, this.channels * this.outH * this.outW);
+    this.dxs = new Workspace(ctx.dtype, this.channels * this.inH * this.inW);
+  }
+
+  forward(x: FloatArray, n: number): FloatArray {
+    const y = this.y.get(n);
+    this.pool(x, y, n);
+    return y;
+  }
+
+  backward(dy: FloatArray, n: number, needInput: boolean): FloatArray {
+    const dx = this.dxs.get(needInput ? n : 0);
+    if (!needInput) return dx;
+    dx.fill(0, 0, n * this.channels * this.inH * this.inW);
+    this.unpool(dy, dx, n);
+    return dx;
+  }
+
+  /** y (n, C, Hout, Wout) ← the pooled windows of x (n, C, H, W). */
+  protected abstract pool(x: FloatArray, y: FloatArray, n: number): void;
+  /** dx (n, C, H, W), zeroed, += the share of dy (n, C, Hout, Wout) each input cell had. */
+  protected abstract unpool(dy: FloatArray, dx: FloatArray, n: number): void;
+}
+
+/**
+ * Max pooling: y = the largest value of each window. Its derivative is 1 at the window's
+ * argmax and 0 elsewhere, so backward routes dy to that one input; with overlapping windows
+ * an input that wins several windows receives the sum. On ties the first maximum in
+ * row-major order wins (a NaN wins too, so it propagates as in PyTorch).
+ *
+ * The argmax is a kink: where two inputs of a window are equal the derivative jumps.
+ */
+export class MaxPool2d extends Pool2d {
+  readonly type = 'maxpool2d';
+  /** Flat index into the batch x of each output's argmax, from the last forward. */
+  private argmax: Int32Array = new Int32Array(0);
+  private count = 0;
+
+  constructor(options: Pool2dOptions, ctx: LayerContext) {
+    super(options, ctx, 'maxpool2d');
+  }
+
+  protected pool(x: FloatArray, y: FloatArray, n: number): void {
+    const { inH: H, inW: W, outH, outW, size, stride } = this;
+    const count = n * this.channels * outH * outW;
+    if (this.argmax.length < count) this.argmax = new Int32Array(count);
+    const argmax = this.argmax;
+    let o = 0;
+    for (let plane = 0; plane < n * this.channels; plane++) {
+      const base = plane * H * W;
+      for (let oy = 0; oy < outH; oy++) {
+        for (let ox = 0; ox < outW; ox++, o++) {
+          const start = base + oy * stride * W + ox * stride;
+          let best = x[start]!;
+          let at = start;
+          for (let i = 0; i < size; i++) {
+            const line = start + i * W;
+            for (let j = 0; j < size; j++) {
+              const v = x[line + j]!;
+              if (v > best || (v !== v && best === best)) {
+                best = v;
+                at = line + j;
+              }
+            }
+          }
+          y[o] = best;
+          argmax[o] = at;
+        }
+      }
+    }
+    this.count = count;
+  }
+
+  protected unpool(dy: FloatArray, dx: FloatArray): void {
+    const argmax = this.argmax;
+    for (let o = 0; o < this.count; o++) dx[argmax[o]!] += dy[o]!;
+  }
+
+  /** Which input won every window in the last forward. */
+  kinkSignature(): number {
+    const hash = new SignatureHash();
+    for (let o = 0; o < this.count; o++) hash.add(this.argmax[o]!);
+    return hash.value;
+  }
+}
+
+/**
+ * Average pooling: y = the mean of each window; every input of a window gets dy/size²
+ * (summed over the windows it belongs to). Linear, hence smooth: no kink signature.
+ */
+export class AvgPool2d extends Pool2d {
+  readonly type = 'avgpool2d';
+
+  constructor(options: Pool2dOptions, ctx: LayerContext) {
+    super(options, ctx, 'avgpool2d');
+  }
+
+  protected pool(x: FloatArray, y: FloatArray, n: number): void {
+    const { inH: H, inW: W, outH, outW, size, stride } = this;
+    const scale = 1 / (size * size);
+    let o = 0;
+    for (let plane = 0; plane < n * this.channels; plane++) {
+      const base = plane * H * W;
+      for (let oy = 0; oy < outH; oy++) {
+        for (let ox = 0; ox < outW; ox++, o++) {
+          const start = base + oy * stride * W + ox * stride;
+          let sum = 0;
+          for (let i = 0; i < size; i++) {
+            const line = start + i * W;
+            for (let j = 0; j < size; j++) sum += x[line + j]!;
+          }
+          y[o] = sum * scale;
+        }
+      }
+    }
+  }
+
+  protected unpool(dy: FloatArray, dx: FloatArray, n: number): void {
+    const { inH: H, inW: W, outH, outW, size, stride } = this;
+    const scale = 1 / (size * size);
+    let o = 0;
+    for (let plane = 0; plane < n * this.channels; plane++) {
+      const base = plane * H * W;
+      for (let oy = 0; oy < outH; oy++) {
+        for (let ox = 0; ox < outW; ox++, o++) {
+          const start = base + oy * stride * W + ox * stride;
+          const share = dy[o]! * scale;
+          for (let i = 0; i < size; i++) {
+            const line = start + i * W;
+            for (let j = 0; j < size; j++) dx[line + j] += share;
+          }
+        }
+      }
+    }
+  }
+}
