@@ -115,11 +115,19 @@ async function finish(run: TrainingRun, runDir: string, metrics: MetricsLog, opt
   return summary;
 }
 
+/** The model summary (layer, output shape, parameters, total) and the data, before the first epoch. */
 function describeRun(run: TrainingRun, options: RunOptions): void {
   const layers = run.network.summary();
   const total = layers.reduce((s, l) => s + l.params, 0);
+  const rows = [
+    ['layer', 'output shape', 'parameters'],
+    ...layers.map((l) => [l.name, `[${l.outputShape.join(', ')}]`, l.params.toLocaleString('en-US')]),
+    ['total', '', total.toLocaleString('en-US')],
+  ];
+  const widths = [0, 1].map((c) => Math.max(...rows.map((r) => r[c]!.length)));
+  const paramWidth = Math.max(...rows.map((r) => r[2]!.length));
+  for (const r of rows) options.reporter.info(`  ${r[0]!.padEnd(widths[0]!)}  ${r[1]!.padEnd(widths[1]!)}  ${r[2]!.padStart(paramWidth)}`);
   const { splits } = run;
-  options.reporter.info(`model: ${layers.map((l) => `${l.name}[${l.outputShape.join('×')}]`).join(' → ')}; ${total.toLocaleString('en-US')} parameters`);
   options.reporter.info(
     `data: ${splits.train.indices.length} train` +
       (splits.val ? `, ${splits.val.indices.length} validation` : '') +
