@@ -29,6 +29,8 @@ abstract class Pool2d implements Layer {
   protected readonly stride: number;
   private readonly y: Workspace;
   private readonly dxs: Workspace;
+  /** windowStarts' buffer, for the largest batch seen so far. */
+  private starts = new Int32Array(0);
 
   constructor(options: Pool2dOptions, ctx: LayerContext, type: string) {
     this.name = ctx.name;
@@ -60,6 +62,28 @@ abstract class Pool2d implements Layer {
     return dx;
   }
 
+  /**
+   * The top-left input of every window of n samples: entry o, for output o of y
+   * (n, C, Hout, Wout), is a flat index into x (n, C, H, W). The batch order makes a
+   * smaller batch's list a prefix of a larger one's, so one buffer is grown on demand.
+   */
+  protected windowStarts(n: number): Int32Array {
+    const { inH: H, inW: W, outH, outW, stride } = this;
+    const count = n * this.channels * outH * outW;
+    if (this.starts.length < count) {
+      const starts = new Int32Array(count);
+      let o = 0;
+      for (let plane = 0; plane < n * this.channels; plane++) {
+        const base = plane * H * W;
+        for (let oy = 0; oy < outH; oy++) {
+          for (let ox = 0; ox < outW; ox++, o++) starts[o] = base + oy * stride * W + ox * stride;
+        }
+      }
+      this.starts = starts;
+    }
+    return this.starts.subarray(0, count);
+  }
+
   /** y (n, C, Hout, Wout) ← the pooled windows of x (n, C, H, W). */
   protected abstract pool(x: FloatArray, y: FloatArray, n: number): void;
   /** dx (n, C, H, W), zeroed, += the share of dy (n, C, Hout, Wout) each input cell had. */
@@ -85,32 +109,27 @@ export class MaxPool2d extends Pool2d {
   }
 
   protected pool(x: FloatArray, y: FloatArray, n: number): void {
-    const { inH: H, inW: W, outH, outW, size, stride } = this;
-    const count = n * this.channels * outH * outW;
+    const { inW: W, size } = this;
+    const starts = this.windowStarts(n);
+    const count = starts.length;
     if (this.argmax.length < count) this.argmax = new Int32Array(count);
     const argmax = this.argmax;
-    let o = 0;
-    for (let plane = 0; plane < n * this.channels; plane++) {
-      const base = plane * H * W;
-      for (let oy = 0; oy < outH; oy++) {
-        for (let ox = 0; ox < outW; ox++, o++) {
-          const start = base + oy * stride * W + ox * stride;
-          let best = x[start]!;
-          let at = start;
-          for (let i = 0; i < size; i++) {
-            const line = start + i * W;
-            for (let j = 0; j < size; j++) {
-              const v = x[line + j]!;
-              if (v > best || (v !== v && best === best)) {
-                best = v;
-                at = line + j;
-              }
-            }
+    for (let o = 0; o < count; o++) {
+      const start = starts[o]!;
+      let best = x[start]!;
+      let at = start;
+      for (let i = 0; i < size; i++) {
+        const line = start + i * W;
+        for (let j = 0; j < size; j++) {
+          const v = x[line + j]!;
+          if (v > best || (v !== v && best === best)) {
+            best = v;
+            at = line + j;
           }
-          y[o] = best;
-          argmax[o] = at;
         }
       }
+      y[o] = best;
+      argmax[o] = at;
     }
     this.count = count;
   }
@@ -140,40 +159,30 @@ export class AvgPool2d extends Pool2d {
   }
 
   protected pool(x: FloatArray, y: FloatArray, n: number): void {
-    const { inH: H, inW: W, outH, outW, size, stride } = this;
+    const { inW: W, size } = this;
     const scale = 1 / (size * size);
-    let o = 0;
-    for (let plane = 0; plane < n * this.channels; plane++) {
-      const base = plane * H * W;
-      for (let oy = 0; oy < outH; oy++) {
-        for (let ox = 0; ox < outW; ox++, o++) {
-          const start = base + oy * stride * W + ox * stride;
-          let sum = 0;
-          for (let i = 0; i < size; i++) {
-            const line = start + i * W;
-            for (let j = 0; j < size; j++) sum += x[line + j]!;
-          }
-          y[o] = sum * scale;
-        }
+    const starts = this.windowStarts(n);
+    for (let o = 0; o < starts.length; o++) {
+      const start = starts[o]!;
+      let sum = 0;
+      for (let i = 0; i < size; i++) {
+        const line = start + i * W;
+        for (let j = 0; j < size; j++) sum += x[line + j]!;
       }
+      y[o] = sum * scale;
     }
   }
 
   protected unpool(dy: FloatArray, dx: FloatArray, n: number): void {
-    const { inH: H, inW: W, outH, outW, size, stride } = this;
+    const { inW: W, size } = this;
     const scale = 1 / (size * size);
-    let o = 0;
-    for (let plane = 0; plane < n * this.channels; plane++) {
-      const base = plane * H * W;
-      for (let oy = 0; oy < outH; oy++) {
-        for (let ox = 0; ox < outW; ox++, o++) {
-          const start = base + oy * stride * W + ox * stride;
-          const share = dy[o]! * scale;
-          for (let i = 0; i < size; i++) {
-            const line = start + i * W;
-            for (let j = 0; j < size; j++) dx[line + j] += share;
-          }
-        }
+    const starts = this.windowStarts(n);
+    for (let o = 0; o < starts.length; o++) {
+      const start = starts[o]!;
+      const share = dy[o]! * scale;
+      for (let i = 0; i < size; i++) {
+        const line = start + i * W;
+        for (let j = 0; j < size; j++) dx[line + j] += share;
       }
     }
   }

@@ -1,6 +1,5 @@
-import type { DType, FloatArray } from '../tensor/types.js';
-import { SignatureHash, Workspace } from '../layers/layer.js';
-import type { Loss } from './loss.js';
+import { SignatureHash } from '../layers/layer.js';
+import { OneHotRegression } from './oneHotRegression.js';
 
 /**
  * Absolute loss (tutorial, "standard choices for regression": ℓ(ŷ, y) = |ŷ − y|) applied
@@ -12,50 +11,20 @@ import type { Loss } from './loss.js';
  * d(mean loss)/df_c = sign(f_c − t_c)/n. At the kink f_c = t_c we take sign(0) = 0, the
  * subgradient in the middle of [−1, 1] (as PyTorch's L1 loss does).
  */
-export class Absolute implements Loss {
+export class Absolute extends OneHotRegression {
   readonly type = 'absolute';
-  /** f − t of the last forward, (n, C). */
-  private readonly residuals: Workspace;
-  private readonly grads: Workspace;
-  private n = 0;
 
-  constructor(
-    private readonly classes: number,
-    dtype: DType,
-  ) {
-    this.residuals = new Workspace(dtype, classes);
-    this.grads = new Workspace(dtype, classes);
+  protected penalty(r: number): number {
+    return Math.abs(r);
   }
 
-  forward(scores: FloatArray, labels: Int32Array, n: number): number {
-    // scores is (n, C); labels is (n); residuals is (n, C)
-    const C = this.classes;
-    const r = this.residuals.get(n);
-    let total = 0;
-    for (let i = 0; i < n; i++) {
-      const row = i * C;
-      const y = labels[i]!;
-      for (let c = 0; c < C; c++) {
-        const diff = scores[row + c]! - (c === y ? 1 : 0);
-        r[row + c] = diff;
-        total += Math.abs(diff);
-      }
-    }
-    this.n = n;
-    return total / n;
+  protected scale(n: number): number {
+    return 1 / n;
   }
 
-  backward(): FloatArray {
-    // d(mean loss)/df = sign(f − t)/n, (n, C), with sign(0) = 0
-    const count = this.n * this.classes;
-    const r = this.residuals.get(this.n);
-    const d = this.grads.get(this.n);
-    const scale = 1 / this.n;
-    for (let i = 0; i < count; i++) {
-      const v = r[i]!;
-      d[i] = v > 0 ? scale : v < 0 ? -scale : 0;
-    }
-    return d;
+  /** sign(f − t)/n, with sign(0) = 0. */
+  protected slope(r: number, scale: number): number {
+    return r > 0 ? scale : r < 0 ? -scale : 0;
   }
 
   /** |f − t| has its kink at f = t: a hash of the sign of every residual of the last forward. */

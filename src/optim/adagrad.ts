@@ -1,5 +1,6 @@
-import { allocate, dtypeOf, type FloatArray } from '../tensor/types.js';
-import type { NamedParam, Optimizer } from './optimizer.js';
+import type { FloatArray } from '../tensor/types.js';
+import { AdaptiveRate } from './adaptiveRate.js';
+import type { NamedParam } from './optimizer.js';
 
 export interface AdagradOptions {
   /** Added to √G so that a parameter whose gradients have all been 0 does not divide by 0. */
@@ -17,47 +18,22 @@ export interface AdagradOptions {
  * and lr_decay = 0 (dlt's schedules own the learning rate). G only grows, so the
  * effective rate only falls — why the tutorial calls Adagrad too aggressive.
  */
-export class Adagrad implements Optimizer {
-  readonly type = 'adagrad';
-  /** Slot `cache`: G, the running sum of squared gradients, one buffer per parameter. */
-  private readonly cache = new Map<string, FloatArray>();
-  private steps = 0;
-
+export class Adagrad extends AdaptiveRate {
   constructor(
-    private readonly params: readonly NamedParam[],
+    params: readonly NamedParam[],
     private readonly options: AdagradOptions,
   ) {
-    for (const { key, param } of params) {
-      if (this.cache.has(key)) throw new Error(`adagrad: parameter key '${key}' appears twice`);
-      this.cache.set(key, allocate(dtypeOf(param.value), param.value.length));
-    }
+    super('adagrad', params);
   }
 
-  step(lr: number): void {
+  /** Cache G: the running sum of squared gradients. */
+  protected update(w: FloatArray, g: FloatArray, G: FloatArray, lr: number): void {
     const { eps } = this.options;
-    for (const { key, param } of this.params) {
-      const w = param.value;
-      const g = param.grad;
-      const G = this.cache.get(key)!;
-      for (let i = 0; i < w.length; i++) {
-        const gi = g[i]!;
-        const Gi = G[i]! + gi * gi;
-        G[i] = Gi;
-        w[i] -= (lr * gi) / (Math.sqrt(Gi) + eps);
-      }
+    for (let i = 0; i < w.length; i++) {
+      const gi = g[i]!;
+      const Gi = G[i]! + gi * gi;
+      G[i] = Gi;
+      w[i] -= (lr * gi) / (Math.sqrt(Gi) + eps);
     }
-    this.steps++;
-  }
-
-  slots(): Map<string, Map<string, FloatArray>> {
-    return new Map([['cache', this.cache]]);
-  }
-
-  toState(): Record<string, number> {
-    return { steps: this.steps };
-  }
-
-  fromState(state: Record<string, number>): void {
-    this.steps = state.steps ?? 0;
   }
 }

@@ -1,5 +1,6 @@
-import { allocate, dtypeOf, type FloatArray } from '../tensor/types.js';
-import type { NamedParam, Optimizer } from './optimizer.js';
+import type { FloatArray } from '../tensor/types.js';
+import { AdaptiveRate } from './adaptiveRate.js';
+import type { NamedParam } from './optimizer.js';
 
 export interface RmspropOptions {
   /** δ, how much of the old mean square survives each step (PyTorch's `alpha`); 0.9–0.99. */
@@ -19,48 +20,23 @@ export interface RmspropOptions {
  * centring or weight decay. Because v_0 = 0 and there is no bias correction, the first
  * step is η·g/(√(1 − δ)·|g|): about 3.2·η per parameter for δ = 0.9.
  */
-export class Rmsprop implements Optimizer {
-  readonly type = 'rmsprop';
-  /** Slot `cache`: v, the moving mean of squared gradients, one buffer per parameter. */
-  private readonly cache = new Map<string, FloatArray>();
-  private steps = 0;
-
+export class Rmsprop extends AdaptiveRate {
   constructor(
-    private readonly params: readonly NamedParam[],
+    params: readonly NamedParam[],
     private readonly options: RmspropOptions,
   ) {
-    for (const { key, param } of params) {
-      if (this.cache.has(key)) throw new Error(`rmsprop: parameter key '${key}' appears twice`);
-      this.cache.set(key, allocate(dtypeOf(param.value), param.value.length));
-    }
+    super('rmsprop', params);
   }
 
-  step(lr: number): void {
+  /** Cache v: the moving mean of squared gradients. */
+  protected update(w: FloatArray, g: FloatArray, v: FloatArray, lr: number): void {
     const { decay, eps } = this.options;
     const keep = 1 - decay;
-    for (const { key, param } of this.params) {
-      const w = param.value;
-      const g = param.grad;
-      const v = this.cache.get(key)!;
-      for (let i = 0; i < w.length; i++) {
-        const gi = g[i]!;
-        const vi = decay * v[i]! + keep * (gi * gi);
-        v[i] = vi;
-        w[i] -= (lr * gi) / (Math.sqrt(vi) + eps);
-      }
+    for (let i = 0; i < w.length; i++) {
+      const gi = g[i]!;
+      const vi = decay * v[i]! + keep * (gi * gi);
+      v[i] = vi;
+      w[i] -= (lr * gi) / (Math.sqrt(vi) + eps);
     }
-    this.steps++;
-  }
-
-  slots(): Map<string, Map<string, FloatArray>> {
-    return new Map([['cache', this.cache]]);
-  }
-
-  toState(): Record<string, number> {
-    return { steps: this.steps };
-  }
-
-  fromState(state: Record<string, number>): void {
-    this.steps = state.steps ?? 0;
   }
 }
