@@ -284,7 +284,7 @@ describe('kinks', () => {
       { dtype: 'float64', kernels: jsKernels, rng: Rng.derive(1, 'init'), noise: Rng.derive(1, 'dropout') },
     );
     for (const layer of network.layers) expect(layer.kinkSignature, layer.type).toBeUndefined();
-    expect(new SoftmaxCrossEntropy(3, 'float64').kinkSignature).toBeUndefined();
+    expect((new SoftmaxCrossEntropy(3, 'float64') as Loss).kinkSignature).toBeUndefined();
   });
 
   it('hinge signature: the active flag and the strongest competitor; absolute: the sign of each residual', () => {

@@ -31,7 +31,7 @@ abstract class OutputCachedActivation implements Layer {
   /** dx[i] = dy[i] · h'(x[i]), written with y[i] = h(x[i]). */
   protected abstract derive(y: FloatArray, dy: FloatArray, dx: FloatArray, count: number): void;
 
-  forward(x: FloatArray, n: number): FloatArray {
+  forward(x: FloatArray, n: number, _training = true): FloatArray {
     const y = this.out.get(n);
     this.apply(x, y, n * this.size);
     this.y = y;
@@ -39,7 +39,7 @@ abstract class OutputCachedActivation implements Layer {
     return y;
   }
 
-  backward(dy: FloatArray, n: number): FloatArray {
+  backward(dy: FloatArray, n: number, _needInput = true): FloatArray {
     if (!this.y) throw new Error(`${this.name}: backward before forward`);
     const dx = this.dxs.get(n);
     this.derive(this.y, dy, dx, n * this.size);

@@ -51,7 +51,7 @@ export class ChannelMaxpool implements Layer {
     this.dxs = new Workspace(ctx.dtype, sizeOf(shape));
   }
 
-  forward(x: FloatArray, n: number): FloatArray {
+  forward(x: FloatArray, n: number, _training = true): FloatArray {
     // x is (n, C, S), y is (n, C/k, S): y[i, g, s] = max_j x[i, g·k + j, s]
     const { group: k, inChannels: C, spatial: S } = this;
     const groups = C / k;

@@ -99,7 +99,7 @@ export class Conv2d implements Layer {
     this.dx = new Workspace(ctx.dtype, this.inC * this.inH * this.inW);
   }
 
-  forward(x: FloatArray, n: number): FloatArray {
+  forward(x: FloatArray, n: number, _training = true): FloatArray {
     // x is (n, C, H, W), M is (C·k·k, n·P), W is (F, C·k·k), W·M is (F, n·P), y is (n, F, P)
     const { filters: F, k } = this;
     const P = this.outH * this.outW;

@@ -46,7 +46,7 @@ export class Dense implements Layer {
     this.dx = new Workspace(ctx.dtype, this.inSize);
   }
 
-  forward(x: FloatArray, n: number): FloatArray {
+  forward(x: FloatArray, n: number, _training = true): FloatArray {
     // x is (n, in), W is (out, in), y is (n, out)
     const y = this.y.get(n);
     this.kernels.gemm(false, true, n, this.outSize, this.inSize, x, this.weight.value, y, false);

@@ -17,11 +17,11 @@ export class Flatten implements Layer {
     this.outputShape = [sizeOf(ctx.inputShape)];
   }
 
-  forward(x: FloatArray): FloatArray {
+  forward(x: FloatArray, _n?: number, _training?: boolean): FloatArray {
     return x;
   }
 
-  backward(dy: FloatArray): FloatArray {
+  backward(dy: FloatArray, _n?: number, _needInput?: boolean): FloatArray {
     return dy;
   }
 }

@@ -48,7 +48,7 @@ abstract class Pool2d implements Layer {
     this.dxs = new Workspace(ctx.dtype, this.channels * this.inH * this.inW);
   }
 
-  forward(x: FloatArray, n: number): FloatArray {
+  forward(x: FloatArray, n: number, _training = true): FloatArray {
     const y = this.y.get(n);
     this.pool(x, y, n);
     return y;

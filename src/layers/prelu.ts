@@ -52,7 +52,7 @@ export class Prelu implements Layer {
     this.dx = new Workspace(ctx.dtype, size);
   }
 
-  forward(x: FloatArray, n: number): FloatArray {
+  forward(x: FloatArray, n: number, _training = true): FloatArray {
     // x is (n, C, S) with S = H·W (or (n, D, 1)); alpha is (C) or (1); y is like x
     const y = this.y.get(n);
     const a = this.alpha.value;
