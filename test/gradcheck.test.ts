@@ -515,7 +515,8 @@ describe('dlt gradcheck', () => {
   const configs = readdirSync(path.join(repoRoot, 'configs')).filter((f) => f.endsWith('.yaml'));
 
   for (const name of configs) {
-    it(`passes on configs/${name}`, () => {
+    // The convolutional configs cost a LeNet forward pass per checked entry: allow minutes.
+    it(`passes on configs/${name}`, { timeout: 300_000 }, () => {
       const r = dlt(['gradcheck', path.join('configs', name), '--batch', '2', '--samples', '3'], repoRoot);
       expect(r.stderr).toBe('');
       expect(r.code, r.stdout).toBe(0);

@@ -19,7 +19,7 @@ export function dlt(args: string[], cwd: string, env: Record<string, string> = {
     cwd,
     encoding: 'utf8',
     env: { ...process.env, NO_COLOR: '1', DLT_DEBUG: '', ...env },
-    timeout: 120_000,
+    timeout: 300_000,
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
