@@ -8,12 +8,12 @@ import { Conv2d } from '../src/layers/conv2d.js';
 import type { LayerContext } from '../src/layers/layer.js';
 import { createLayer } from '../src/layers/registry.js';
 import { buildModel } from '../src/model/build.js';
-import { Network } from '../src/model/network.js';
 import { Regularizer } from '../src/optim/regularization.js';
 import { jsKernels } from '../src/tensor/kernels.js';
 import type { DType, FloatArray } from '../src/tensor/types.js';
 import { Rng } from '../src/util/rng.js';
 import { dlt, expectInputError, repoRoot, tempDir } from './support/cli.js';
+import { inputErrorOf, networkOf } from './support/layers.js';
 
 const tmp = tempDir('dlt-conv-');
 afterAll(() => tmp.cleanup());
@@ -177,21 +177,8 @@ describe('conv2d gradients pass the gradient check', () => {
 
 // ---------------------------------------------------------------- shapes
 
-const network = (input: number[], layers: unknown[]) =>
-  new Network(modelConfigSchema.parse({ model: { input, layers } }).model.layers, input, {
-    dtype: 'float64',
-    kernels: jsKernels,
-    rng: Rng.derive(1, 'init'),
-    noise: Rng.derive(1, 'dropout'),
-  });
-const thrown = (f: () => unknown): unknown => {
-  try {
-    f();
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected an error');
-};
+const network = networkOf;
+const thrown = inputErrorOf;
 
 describe('conv2d shapes', () => {
   it('computes Hout = floor((H + 2p − k)/s) + 1 and flattens [F, Hout, Wout] for dense', () => {

@@ -1,16 +1,15 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { layerSpec, modelConfigSchema } from '../src/config/schema.js';
-import { InputError } from '../src/errors.js';
 import { gradcheck, KINKED_THRESHOLD, SMOOTH_THRESHOLD, type GradcheckReport } from '../src/gradcheck/gradcheck.js';
 import { ChannelMaxpool } from '../src/layers/channelMaxpool.js';
 import type { Layer, LayerContext } from '../src/layers/layer.js';
 import { AvgPool2d, MaxPool2d } from '../src/layers/pool2d.js';
 import { buildModel } from '../src/model/build.js';
-import { Network } from '../src/model/network.js';
 import { Regularizer } from '../src/optim/regularization.js';
 import { jsKernels } from '../src/tensor/kernels.js';
 import { Rng } from '../src/util/rng.js';
 import { dlt, expectInputError, tempDir } from './support/cli.js';
+import { inputErrorOf, networkOf } from './support/layers.js';
 
 const tmp = tempDir('dlt-pool-');
 afterAll(() => tmp.cleanup());
@@ -211,22 +210,8 @@ describe('pooling gradients pass the gradient check', () => {
 
 // ---------------------------------------------------------------- shapes
 
-const network = (input: number[], layers: unknown[]) =>
-  new Network(modelConfigSchema.parse({ model: { input, layers } }).model.layers, input, {
-    dtype: 'float64',
-    kernels: jsKernels,
-    rng: Rng.derive(1, 'init'),
-    noise: Rng.derive(1, 'dropout'),
-  });
-const thrown = (f: () => unknown): Error => {
-  try {
-    f();
-  } catch (err) {
-    expect(err).toBeInstanceOf(InputError);
-    return err as Error;
-  }
-  throw new Error('expected an InputError');
-};
+const network = networkOf;
+const thrown = inputErrorOf;
 
 describe('pooling shapes', () => {
   it('a window larger than the input is an InputError naming the layer and the shapes', () => {
