@@ -4,7 +4,8 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { readSafetensors } from '../src/snapshot/safetensors.js';
-import { dlt, expectInputError, repoRoot, tempDir } from './support/cli.js';
+import { dlt, expectInputError, tempDir } from './support/cli.js';
+import { metricsWithoutClock } from './support/resumeSupport.js';
 
 const tmp = tempDir('dlt-cli-');
 afterAll(() => tmp.cleanup());
@@ -24,17 +25,6 @@ model:
 optimizer: {type: sgd, lr: 0.1, momentum: 0.9}
 training: {epochs: 30, batch_size: 16, keep_snapshots: 2, log_every: 5}
 `;
-
-/** metrics.jsonl records without the wall-clock fields. */
-function metricsWithoutClock(runDir: string): object[] {
-  return readFileSync(path.join(runDir, 'metrics.jsonl'), 'utf8')
-    .trim()
-    .split('\n')
-    .map((line) => {
-      const { samples_per_s: _s, seconds: _t, ...rest } = JSON.parse(line) as Record<string, unknown>;
-      return rest;
-    });
-}
 
 describe('dlt train', () => {
   const config = tmp.write('spiral.yaml', spiralConfig);
@@ -226,12 +216,5 @@ describe('bad input: exit 2, one message, no stack trace', () => {
     expect(dlt(['trian', 'x.yaml'], tmp.dir).code).toBe(2);
     expect(dlt(['train', 'x.yaml', '--seed', 'abc'], tmp.dir).code).toBe(2);
     expect(expectInputError(dlt(['eval', tmp.dir], tmp.dir))).toContain('not a run directory');
-  });
-});
-
-describe('shipped configs', () => {
-  it('the quickstart validates and points at the shipped data', () => {
-    const cfg = readFileSync(path.join(repoRoot, 'configs', 'quickstart.yaml'), 'utf8');
-    expect(cfg).toContain('../datasets/fashion-mnist-mini/');
   });
 });
