@@ -2,14 +2,18 @@
  * `npm run bench`: training throughput of the two reference networks of BENCHMARKS.md
  * over one epoch at batch 64, float32 — the MLP (784-256-128-10, ReLU, SGD lr 0.05
  * momentum 0.9) and Caffe's LeNet (conv 5×5×20, maxpool 2, conv 5×5×50, maxpool 2,
- * dense 500, ReLU, dense 10; SGD lr 0.01 momentum 0.9, weight decay 5e-4) — on the full
- * Fashion-MNIST when Debian's dataset-fashion-mnist is installed, else on the shipped
- * subset; the JS GEMM's GFLOP/s at 1024³; and, when PyTorch is importable by
- * /usr/bin/python3, the reference script run in the same invocation, so that speed is
- * quoted as a ratio measured back to back. (PyTorch's speed depends on the BLAS Debian
- * gives it: install libopenblas0-pthread, or it runs on the slow reference BLAS.)
+ * dense 500, ReLU, dense 10; SGD lr 0.01 momentum 0.9, weight decay 5e-4) — for each
+ * backend, on the full Fashion-MNIST when Debian's dataset-fashion-mnist is installed,
+ * else on the shipped subset. Also GEMM GFLOP/s at 1024³ for each backend, beside the
+ * BLAS's own figure timed inside C; and, when PyTorch is importable by /usr/bin/python3,
+ * the reference script run in the same invocation, so that speed and peak memory are
+ * quoted as ratios measured back to back.
  *
- * Usage: npm run bench [-- --epochs N] [-- --only mlp|lenet]
+ * Every training measurement runs in a child process of its own, so that its peak RSS
+ * is its own. (PyTorch's speed depends on the BLAS Debian gives it: install
+ * libopenblas0-pthread, or it runs on the slow reference BLAS.)
+ *
+ * Usage: npm run bench [-- --only mlp|lenet] [-- --backend js|native] [-- --epochs N] [-- --threads N]
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -17,7 +21,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { configSchema } from '../config/schema.js';
-import { jsKernels } from '../tensor/kernels.js';
+import { DEFAULT_THREADS, selectKernels } from '../tensor/backend.js';
+import { jsKernels, type Kernels } from '../tensor/kernels.js';
+import { nativeStatus } from '../tensor/native.js';
 import type { Reporter } from '../train/reporter.js';
 import { train } from '../train/trainer.js';
 
@@ -26,10 +32,13 @@ const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const SHIPPED = path.join(repo, 'datasets', 'fashion-mnist-mini');
 const TORCH_REFERENCE = path.resolve(repo, '../shared/reference/torch_reference.py');
 const PYTHON = '/usr/bin/python3';
+/** TensorFlow.js's wasm backend on the MLP, from ../shared/BENCHMARKS.md (not measured here). */
+const TFJS_WASM_MLP = 4150;
 
 const silent: Reporter = { runDir() {}, info() {}, warn() {}, epochStart() {}, progress() {}, epochEnd() {} };
 
 type Network = 'mlp' | 'lenet';
+type Backend = 'js' | 'native';
 
 const LAYERS: Record<Network, unknown[]> = {
   mlp: ['flatten', { type: 'dense', units: 256 }, 'relu', { type: 'dense', units: 128 }, 'relu', { type: 'dense', units: 10 }],
@@ -62,60 +71,143 @@ function benchConfig(network: Network, dataDir: string, epochs: number) {
   });
 }
 
-function gemmGflops(size: number): number {
+/** One training measurement: what a child process reports. */
+interface Measurement {
+  samplesPerS: number;
+  accuracy: number;
+  peakRssMiB: number;
+}
+
+/** GFLOP/s of `kernels.gemm` on float32 size³, through dlt's own call path. */
+function gemmGflops(kernels: Kernels, size: number, reps: number): number {
   const a = new Float32Array(size * size).map((_, i) => ((i * 7919) % 1000) / 1000);
   const b = new Float32Array(size * size).map((_, i) => ((i * 104729) % 1000) / 1000);
   const c = new Float32Array(size * size);
-  jsKernels.gemm(false, false, size, size, size, a, b, c, false); // warm-up
-  const reps = 3;
+  kernels.gemm(false, false, size, size, size, a, b, c, false); // warm-up
   const t = performance.now();
-  for (let r = 0; r < reps; r++) jsKernels.gemm(false, false, size, size, size, a, b, c, false);
+  for (let r = 0; r < reps; r++) kernels.gemm(false, false, size, size, size, a, b, c, false);
   return (2 * size ** 3 * reps) / ((performance.now() - t) / 1000) / 1e9;
 }
 
-/** PyTorch's samples/s for the same network, or why there is none. */
-function torchReference(network: Network, epochs: number): { samplesPerS: number; accuracy: number } | string {
+/** Child mode: train one network on one backend and print a Measurement as JSON. */
+async function child(network: Network, backend: Backend, threads: number, dataDir: string, epochs: number): Promise<void> {
+  const out = mkdtempSync(path.join(tmpdir(), 'dlt-bench-'));
+  try {
+    const kernels = selectKernels(backend, threads);
+    const summary = await train(benchConfig(network, dataDir, epochs), { outDir: out, kernels, reporter: silent });
+    const result: Measurement = {
+      samplesPerS: summary.samples_per_s,
+      accuracy: summary.test_accuracy ?? NaN,
+      peakRssMiB: process.resourceUsage().maxRSS / 1024,
+    };
+    process.stdout.write(JSON.stringify(result) + '\n');
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+}
+
+function measureDlt(network: Network, backend: Backend, threads: number, dataDir: string, epochs: number): Measurement | string {
+  const script = fileURLToPath(import.meta.url);
+  const r = spawnSync(process.execPath, [script, '--child', network, backend, String(threads), dataDir, String(epochs)], { encoding: 'utf8' });
+  if (r.status !== 0) return `failed: ${r.stderr.trim().split('\n').pop()}`;
+  return JSON.parse(r.stdout.trim().split('\n').pop()!) as Measurement;
+}
+
+/**
+ * PyTorch's figures for the same network, or why there are none. The script runs under
+ * a small wrapper that reports the process's peak RSS when it ends.
+ */
+function measureTorch(network: Network, epochs: number): Measurement | string {
   if (!existsSync(TORCH_REFERENCE)) return `no ${TORCH_REFERENCE}`;
   if (!existsSync(FULL)) return `no ${FULL} (apt-get install dataset-fashion-mnist)`;
   const probe = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' });
   if (probe.status !== 0) return 'PyTorch is not importable by /usr/bin/python3 (apt-get install python3-torch)';
-  const r = spawnSync(PYTHON, [TORCH_REFERENCE, network, String(epochs), '64', '1'], { encoding: 'utf8' });
-  const lines = r.stdout.trim().split('\n').filter((l) => l.includes('samples/s'));
-  const lastLine = lines[lines.length - 1];
-  if (r.status !== 0 || !lastLine) return `torch_reference.py failed: ${r.stderr.trim().split('\n').pop()}`;
-  return { samplesPerS: Number(/samples\/s (\d+)/.exec(lastLine)![1]), accuracy: Number(/test_acc ([\d.]+)/.exec(lastLine)![1]) };
+  const wrapper = [
+    'import resource, runpy, sys',
+    'sys.argv = sys.argv[1:]',
+    "runpy.run_path(sys.argv[0], run_name='__main__')",
+    "print('peak_rss_kib', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)",
+  ].join('\n');
+  const r = spawnSync(PYTHON, ['-c', wrapper, TORCH_REFERENCE, network, String(epochs), '64', '1'], { encoding: 'utf8' });
+  const lines = r.stdout.trim().split('\n');
+  const last = lines.filter((l) => l.includes('samples/s')).pop();
+  const rss = lines.find((l) => l.startsWith('peak_rss_kib'));
+  if (r.status !== 0 || !last || !rss) return `torch_reference.py failed: ${r.stderr.trim().split('\n').pop()}`;
+  return {
+    samplesPerS: Number(/samples\/s (\d+)/.exec(last)![1]),
+    accuracy: Number(/test_acc ([\d.]+)/.exec(last)![1]),
+    peakRssMiB: Number(rss.split(' ')[1]) / 1024,
+  };
 }
 
+function argument(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? process.argv[i + 1] : undefined;
+}
+
+const count = (x: number) => Math.round(x).toLocaleString('en-US');
+
 async function main(): Promise<void> {
-  const epochsArg = process.argv.indexOf('--epochs');
-  const epochs = epochsArg > 0 ? Number(process.argv[epochsArg + 1]) : 1;
+  const epochs = Number(argument('--epochs') ?? 1);
+  const threads = Number(argument('--threads') ?? DEFAULT_THREADS);
   const full = existsSync(path.join(FULL, 'train-images-idx3-ubyte.gz'));
   const dataDir = full ? FULL : SHIPPED;
   console.log(`dataset: ${full ? 'full Fashion-MNIST' : 'shipped subset (install dataset-fashion-mnist for the full set)'} (${dataDir})`);
 
-  console.log(`gemm 1024³ float32 (js): ${gemmGflops(1024).toFixed(2)} GFLOP/s`);
+  const native = nativeStatus();
+  const backends: Backend[] = argument('--backend') ? [argument('--backend') as Backend] : native.loaded ? ['js', 'native'] : ['js'];
+  if (native.loaded) {
+    const info = native.addon.info();
+    console.log(`native backend: ${info.config}; ${threads} thread(s)`);
+  } else {
+    console.log(`native backend: unavailable (${native.reason})`);
+  }
 
-  const onlyArg = process.argv.indexOf('--only');
-  const networks: Network[] = onlyArg > 0 ? [process.argv[onlyArg + 1] as Network] : ['mlp', 'lenet'];
+  console.log(`gemm 1024³ float32, js: ${gemmGflops(jsKernels, 1024, 3).toFixed(1)} GFLOP/s`);
+  if (native.loaded && backends.includes('native')) {
+    const kernels = selectKernels('native', threads);
+    const dlt = gemmGflops(kernels, 1024, 20);
+    const own = native.addon.blasGflops(1024, 20);
+    console.log(`gemm 1024³ float32, native: ${dlt.toFixed(1)} GFLOP/s; the BLAS called from C: ${own.toFixed(1)} GFLOP/s; ratio ${(dlt / own).toFixed(3)}`);
+  }
+
+  const networks: Network[] = argument('--only') ? [argument('--only') as Network] : ['mlp', 'lenet'];
   for (const network of networks) {
-    const out = mkdtempSync(path.join(tmpdir(), 'dlt-bench-'));
-    try {
-      const summary = await train(benchConfig(network, dataDir, epochs), { outDir: out, kernels: jsKernels, reporter: silent });
-      const rssMiB = process.resourceUsage().maxRSS / 1024;
+    const results = new Map<string, Measurement>();
+    for (const backend of backends) {
+      const m = measureDlt(network, backend, backend === 'js' ? 1 : threads, dataDir, epochs);
+      if (typeof m === 'string') console.log(`${network} dlt ${backend}: ${m}`);
+      else results.set(`dlt ${backend}`, m);
+    }
+    const torch = measureTorch(network, epochs);
+    if (typeof torch === 'string') console.log(`${network} pytorch: skipped (${torch})`);
+    else results.set('pytorch', torch);
+    for (const [who, m] of results) {
       console.log(
-        `dlt ${network} (js, float32, batch 64): ${summary.samples_per_s} samples/s over ${epochs} epoch(s), ` +
-          `test accuracy ${summary.test_accuracy?.toFixed(4)}, peak RSS so far ${rssMiB.toFixed(0)} MiB`,
+        `${network} ${who}: ${count(m.samplesPerS)} samples/s over ${epochs} epoch(s), ` +
+          `test accuracy ${m.accuracy.toFixed(4)}, peak RSS ${count(m.peakRssMiB)} MiB`,
       );
-      const ref = torchReference(network, epochs);
-      if (typeof ref === 'string') console.log(`pytorch ${network}: skipped (${ref})`);
-      else {
-        console.log(`pytorch ${network} (1 thread): ${ref.samplesPerS} samples/s, test accuracy ${ref.accuracy.toFixed(4)}`);
-        console.log(`ratio dlt/pytorch (${network}): ${(summary.samples_per_s / ref.samplesPerS).toFixed(3)}×`);
+    }
+    const reference = results.get('pytorch');
+    for (const backend of backends) {
+      const m = results.get(`dlt ${backend}`);
+      if (!m) continue;
+      if (reference) {
+        console.log(
+          `${network} ratio dlt ${backend}/pytorch: speed ${(m.samplesPerS / reference.samplesPerS).toFixed(3)}×, ` +
+            `peak RSS ${(m.peakRssMiB / reference.peakRssMiB).toFixed(3)}×`,
+        );
       }
-    } finally {
-      rmSync(out, { recursive: true, force: true });
+      if (network === 'mlp' && backend === 'js') {
+        console.log(`mlp dlt js/tfjs-wasm (BENCHMARKS.md's ${count(TFJS_WASM_MLP)}, not measured here): ${(m.samplesPerS / TFJS_WASM_MLP).toFixed(3)}×`);
+      }
     }
   }
 }
 
-await main();
+if (process.argv[2] === '--child') {
+  const [network, backend, threads, dataDir, epochs] = process.argv.slice(3);
+  await child(network as Network, backend as Backend, Number(threads), dataDir!, Number(epochs));
+} else {
+  await main();
+}

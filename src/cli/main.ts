@@ -3,6 +3,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { InputError, Interrupted, RunError } from '../errors.js';
 import { CHECK_ALL_UP_TO } from '../gradcheck/gradcheck.js';
 import type { StopSignal } from '../train/run.js';
+import { DEFAULT_THREADS } from '../tensor/backend.js';
 import { VERSION } from '../version.js';
 import { evalCommand, evalJson, evalTable } from './commands/eval.js';
 import { assertPassed, GRADCHECK_DEFAULTS, gradcheckCommand, gradcheckJson, gradcheckTable } from './commands/gradcheck.js';
@@ -44,8 +45,9 @@ function program(): Command {
     .option('--out <dir>', 'folder in which the run directory is created', 'runs')
     .option('--set <key=value>', 'override a config key by dotted path, e.g. optimizer.lr=0.01 (repeatable)', collect, [])
     .option('--seed <n>', 'override the config seed', wholeNumber)
-    .addOption(new Option('--backend <name>', 'compute backend (also: DLT_BACKEND)').choices(['auto', 'js', 'native']))
-    .action(async (config: string, opts: { out: string; set: string[]; seed?: number; backend?: string }) => {
+    .addOption(backendOption())
+    .addOption(threadsOption())
+    .action(async (config: string, opts: { out: string; set: string[]; seed?: number; backend?: string; threads?: number }) => {
       const summary = await trainCommand(config, { ...opts, reporter: reporter(), stop: stopOnSignals() });
       process.stdout.write(`done in ${summary.wall_seconds.toFixed(1)}s: ${summary.run_dir}\n`);
     });
@@ -56,8 +58,9 @@ function program(): Command {
     .argument('<run-dir>', 'run directory created by dlt train')
     .option('--epochs <n>', 'train until this many epochs in all', positiveNumber)
     .option('--set <key=value>', 'change a config key, e.g. optimizer.lr=0.001 (repeatable; printed as a diff)', collect, [])
-    .addOption(new Option('--backend <name>', 'compute backend (also: DLT_BACKEND)').choices(['auto', 'js', 'native']))
-    .action(async (runDir: string, opts: { epochs?: number; set: string[]; backend?: string }) => {
+    .addOption(backendOption())
+    .addOption(threadsOption())
+    .action(async (runDir: string, opts: { epochs?: number; set: string[]; backend?: string; threads?: number }) => {
       const summary = await resumeCommand(runDir, { ...opts, reporter: reporter(), stop: stopOnSignals() });
       process.stdout.write(`done in ${summary.wall_seconds.toFixed(1)}s: ${summary.run_dir}\n`);
     });
@@ -68,8 +71,9 @@ function program(): Command {
     .argument('<run-dir|snapshot>', 'run directory or .safetensors snapshot')
     .addOption(new Option('--split <name>', 'which split to evaluate').choices(['test', 'val', 'train']).default('test'))
     .option('--json', 'print one JSON object')
-    .addOption(new Option('--backend <name>', 'compute backend (also: DLT_BACKEND)').choices(['auto', 'js', 'native']))
-    .action((target: string, opts: { split: string; json?: boolean; backend?: string }) => {
+    .addOption(backendOption())
+    .addOption(threadsOption())
+    .action((target: string, opts: { split: string; json?: boolean; backend?: string; threads?: number }) => {
       const result = evalCommand(target, opts);
       process.stdout.write((opts.json ? JSON.stringify(evalJson(result)) : evalTable(result)) + '\n');
     });
@@ -90,6 +94,14 @@ function program(): Command {
     });
 
   return cli;
+}
+
+function backendOption(): Option {
+  return new Option('--backend <name>', 'compute backend: native when built, else js (also: DLT_BACKEND)').choices(['auto', 'js', 'native']);
+}
+
+function threadsOption(): Option {
+  return new Option('--threads <n>', `threads for the native backend's BLAS (default ${DEFAULT_THREADS}; also: DLT_THREADS)`).argParser(positiveNumber);
 }
 
 function reporter() {

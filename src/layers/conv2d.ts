@@ -104,19 +104,11 @@ export class Conv2d implements Layer {
     const { filters: F, k } = this;
     const P = this.outH * this.outW;
     const cols = this.cols.get(n);
-    im2col(cols, x, n, this.inC, this.inH, this.inW, k, this.stride, this.pad, this.outH, this.outW);
+    this.kernels.im2col(cols, x, n, this.inC, this.inH, this.inW, k, this.stride, this.pad, this.outH, this.outW);
     const wm = this.filterMajor.get(n);
     this.kernels.gemm(false, false, F, n * P, this.inC * k * k, this.weight.value, cols, wm, false);
     const y = this.y.get(n);
-    const b = this.bias.value;
-    for (let f = 0; f < F; f++) {
-      const bf = b[f]!;
-      for (let i = 0; i < n; i++) {
-        const src = f * n * P + i * P;
-        const dst = (i * F + f) * P;
-        for (let q = 0; q < P; q++) y[dst + q] = wm[src + q]! + bf;
-      }
-    }
+    this.kernels.addBiasSampleMajor(y, wm, this.bias.value, F, n, P);
     this.n = n;
     return y;
   }
@@ -128,93 +120,14 @@ export class Conv2d implements Layer {
     const P = this.outH * this.outW;
     const K = this.inC * k * k;
     const dY = this.filterMajor.get(n);
-    const db = this.bias.grad;
-    for (let f = 0; f < F; f++) {
-      let sum = 0; // in a double, before touching a (possibly float32) grad
-      for (let i = 0; i < n; i++) {
-        const src = (i * F + f) * P;
-        const dst = f * n * P + i * P;
-        for (let q = 0; q < P; q++) {
-          const g = dy[src + q]!;
-          dY[dst + q] = g;
-          sum += g;
-        }
-      }
-      db[f] += sum;
-    }
+    this.kernels.filterMajorBiasGrad(dY, dy, this.bias.grad, F, n, P);
     const cols = this.cols.get(n);
     this.kernels.gemm(false, true, F, K, n * P, dY, cols, this.weight.grad, true);
     const dx = this.dx.get(needInput ? n : 0);
     if (!needInput) return dx;
     const dcols = this.dcols.get(n);
     this.kernels.gemm(true, false, K, n * P, F, this.weight.value, dY, dcols, false);
-    col2im(dx, dcols, n, this.inC, this.inH, this.inW, k, this.stride, this.pad, this.outH, this.outW);
+    this.kernels.col2im(dx, dcols, n, this.inC, this.inH, this.inW, k, this.stride, this.pad, this.outH, this.outW);
     return dx;
-  }
-}
-
-/**
- * cols (C·k·k, n·Hout·Wout) ← the receptive fields of x (n, C, H, W): row (c, i, j), column
- * (sample, oy, ox) holds x[sample, c, oy·s − p + i, ox·s − p + j], or 0 in the padding.
- */
-function im2col(cols: FloatArray, x: FloatArray, n: number, C: number, H: number, W: number, k: number, s: number, p: number, outH: number, outW: number): void {
-  const P = outH * outW;
-  const rowLength = n * P;
-  for (let c = 0; c < C; c++) {
-    for (let i = 0; i < k; i++) {
-      for (let j = 0; j < k; j++) {
-        const row = ((c * k + i) * k + j) * rowLength;
-        for (let sample = 0; sample < n; sample++) {
-          const plane = (sample * C + c) * H * W;
-          let dst = row + sample * P;
-          for (let oy = 0; oy < outH; oy++) {
-            const iy = oy * s - p + i;
-            if (iy < 0 || iy >= H) {
-              cols.fill(0, dst, dst + outW);
-              dst += outW;
-              continue;
-            }
-            const line = plane + iy * W;
-            for (let ox = 0; ox < outW; ox++, dst++) {
-              const ix = ox * s - p + j;
-              cols[dst] = ix >= 0 && ix < W ? x[line + ix]! : 0;
-            }
-          }
-        }
-      }
-    }
-  }
-}
-
-/**
- * dx (n, C, H, W) ← Σ over receptive fields of dcols (C·k·k, n·Hout·Wout): the adjoint of
- * im2col. A pixel in several fields (stride < k) receives the sum; padding cells are dropped.
- */
-function col2im(dx: FloatArray, dcols: FloatArray, n: number, C: number, H: number, W: number, k: number, s: number, p: number, outH: number, outW: number): void {
-  const P = outH * outW;
-  const rowLength = n * P;
-  dx.fill(0, 0, n * C * H * W);
-  for (let c = 0; c < C; c++) {
-    for (let i = 0; i < k; i++) {
-      for (let j = 0; j < k; j++) {
-        const row = ((c * k + i) * k + j) * rowLength;
-        for (let sample = 0; sample < n; sample++) {
-          const plane = (sample * C + c) * H * W;
-          let src = row + sample * P;
-          for (let oy = 0; oy < outH; oy++) {
-            const iy = oy * s - p + i;
-            if (iy < 0 || iy >= H) {
-              src += outW;
-              continue;
-            }
-            const line = plane + iy * W;
-            for (let ox = 0; ox < outW; ox++, src++) {
-              const ix = ox * s - p + j;
-              if (ix >= 0 && ix < W) dx[line + ix] += dcols[src]!;
-            }
-          }
-        }
-      }
-    }
   }
 }

@@ -1,3 +1,4 @@
+import type { Kernels } from '../tensor/kernels.js';
 import type { FloatArray } from '../tensor/types.js';
 import { SignatureHash, Workspace, type Layer, type LayerContext } from './layer.js';
 import { imageInput, slidingOutput } from './spatial.js';
@@ -27,6 +28,7 @@ abstract class Pool2d implements Layer {
   protected readonly outW: number;
   protected readonly size: number;
   protected readonly stride: number;
+  protected readonly kernels: Kernels;
   private readonly y: Workspace;
   private readonly dxs: Workspace;
   /** windowStarts' buffer, for the largest batch seen so far. */
@@ -34,6 +36,7 @@ abstract class Pool2d implements Layer {
 
   constructor(options: Pool2dOptions, ctx: LayerContext, type: string) {
     this.name = ctx.name;
+    this.kernels = ctx.kernels;
     const input = imageInput(ctx, type);
     this.channels = input.channels;
     this.inH = input.height;
@@ -109,28 +112,10 @@ export class MaxPool2d extends Pool2d {
   }
 
   protected pool(x: FloatArray, y: FloatArray, n: number): void {
-    const { inW: W, size } = this;
     const starts = this.windowStarts(n);
     const count = starts.length;
     if (this.argmax.length < count) this.argmax = new Int32Array(count);
-    const argmax = this.argmax;
-    for (let o = 0; o < count; o++) {
-      const start = starts[o]!;
-      let best = x[start]!;
-      let at = start;
-      for (let i = 0; i < size; i++) {
-        const line = start + i * W;
-        for (let j = 0; j < size; j++) {
-          const v = x[line + j]!;
-          if (v > best || (v !== v && best === best)) {
-            best = v;
-            at = line + j;
-          }
-        }
-      }
-      y[o] = best;
-      argmax[o] = at;
-    }
+    this.kernels.maxPool(x, y, this.argmax, starts, this.size, this.inW);
     this.count = count;
   }
 

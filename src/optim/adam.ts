@@ -1,3 +1,4 @@
+import { jsKernels, type Kernels } from '../tensor/kernels.js';
 import { allocate, dtypeOf, type FloatArray } from '../tensor/types.js';
 import type { NamedParam, Optimizer } from './optimizer.js';
 
@@ -40,6 +41,7 @@ export class Adam implements Optimizer {
   constructor(
     private readonly params: readonly NamedParam[],
     private readonly options: AdamOptions,
+    private readonly kernels: Kernels = jsKernels,
   ) {
     for (const { key, param } of params) {
       if (this.firstMoment.has(key)) throw new Error(`adam: parameter key '${key}' appears twice`);
@@ -55,18 +57,9 @@ export class Adam implements Optimizer {
     const stepSize = lr / (1 - beta1 ** t);
     const sqrtCorrection2 = Math.sqrt(1 - beta2 ** t);
     for (const { key, param } of this.params) {
-      const w = param.value;
-      const g = param.grad;
       const m = this.firstMoment.get(key)!;
       const v = this.secondMoment.get(key)!;
-      for (let i = 0; i < w.length; i++) {
-        const gi = g[i]!;
-        const mi = beta1 * m[i]! + (1 - beta1) * gi;
-        const vi = beta2 * v[i]! + (1 - beta2) * (gi * gi);
-        m[i] = mi;
-        v[i] = vi;
-        w[i] -= (stepSize * mi) / (Math.sqrt(vi) / sqrtCorrection2 + eps);
-      }
+      this.kernels.adamStep(param.value, param.grad, m, v, stepSize, beta1, beta2, sqrtCorrection2, eps);
     }
   }
 

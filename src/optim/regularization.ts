@@ -1,5 +1,6 @@
 import type { Config } from '../config/schema.js';
 import { SignatureHash, type Param } from '../layers/layer.js';
+import { jsKernels, type Kernels } from '../tensor/kernels.js';
 import type { NamedParam } from './optimizer.js';
 
 /**
@@ -21,6 +22,7 @@ export class Regularizer {
   constructor(
     private readonly spec: Config['regularization'],
     params: readonly NamedParam[],
+    private readonly kernels: Kernels = jsKernels,
   ) {
     this.targets = spec.l1 > 0 || spec.l2 > 0 ? params.filter(({ param }) => param.isWeight || spec.regularize_bias) : [];
   }
@@ -33,14 +35,7 @@ export class Regularizer {
   addGradients(): void {
     const twoL2 = 2 * this.spec.l2;
     const l1 = this.spec.l1;
-    for (const { param } of this.targets) {
-      const w = param.value;
-      const g = param.grad;
-      for (let i = 0; i < w.length; i++) {
-        const v = w[i]!;
-        g[i] += twoL2 * v + (v > 0 ? l1 : v < 0 ? -l1 : 0);
-      }
-    }
+    for (const { param } of this.targets) this.kernels.weightDecayGrad(param.value, param.grad, twoL2, l1);
   }
 
   /** l2·Σw² + l1·Σ|w| at the current parameters. */

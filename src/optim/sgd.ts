@@ -1,3 +1,4 @@
+import { jsKernels, type Kernels } from '../tensor/kernels.js';
 import { allocate, dtypeOf, type FloatArray } from '../tensor/types.js';
 import type { NamedParam, Optimizer } from './optimizer.js';
 
@@ -25,6 +26,7 @@ export class Sgd implements Optimizer {
   constructor(
     private readonly params: readonly NamedParam[],
     private readonly options: SgdOptions,
+    private readonly kernels: Kernels = jsKernels,
   ) {
     if (options.momentum > 0) {
       for (const { key, param } of params) velocity(this.velocity, key, param.value);
@@ -40,21 +42,7 @@ export class Sgd implements Optimizer {
         for (let i = 0; i < w.length; i++) w[i] -= lr * g[i]!;
         continue;
       }
-      const v = this.velocity.get(key)!;
-      if (nesterov) {
-        for (let i = 0; i < w.length; i++) {
-          const step = lr * g[i]!;
-          const vi = momentum * v[i]! + step;
-          v[i] = vi;
-          w[i] -= momentum * vi + step;
-        }
-      } else {
-        for (let i = 0; i < w.length; i++) {
-          const vi = momentum * v[i]! + lr * g[i]!;
-          v[i] = vi;
-          w[i] -= vi;
-        }
-      }
+      this.kernels.sgdMomentumStep(w, g, this.velocity.get(key)!, lr, momentum, nesterov);
     }
     this.steps++;
   }

@@ -1,20 +1,54 @@
 import { InputError } from '../errors.js';
 import { jsKernels, type Kernels } from './kernels.js';
+import { nativeKernels, nativeStatus } from './native.js';
 
 export type BackendChoice = 'auto' | 'js' | 'native';
 
 /**
- * The kernels for `--backend` (or DLT_BACKEND). Only the JavaScript backend exists so
- * far; `auto` picks it, and asking for `native` explicitly is an input error.
+ * Threads for the native BLAS unless --threads or DLT_THREADS says otherwise. One:
+ * on the 2-vCPU machines dlt is measured on, the two vCPUs share one core's vector
+ * units, and a second BLAS thread made training slower (see README, "Backends").
  */
-export function selectKernels(choice: string | undefined = process.env.DLT_BACKEND ?? 'auto'): Kernels {
+export const DEFAULT_THREADS = 1;
+
+let warned = false;
+
+/**
+ * The kernels for `--backend` (or DLT_BACKEND): `auto` takes the native addon when it
+ * has loaded and otherwise the JavaScript kernels, saying why once per process;
+ * `native` insists on the addon and is an input error without it.
+ */
+export function selectKernels(
+  choice: string | undefined = process.env.DLT_BACKEND ?? 'auto',
+  threads: number | undefined = threadsFromEnv(),
+): Kernels {
   switch (choice) {
-    case 'auto':
     case 'js':
       return jsKernels;
-    case 'native':
-      throw new InputError('the native backend is not part of this build yet; use --backend js (or auto)');
+    case 'auto':
+    case 'native': {
+      const native = nativeStatus();
+      if (native.loaded) return nativeKernels(native.addon, threads ?? DEFAULT_THREADS);
+      if (choice === 'native') {
+        throw new InputError(
+          `the native backend is unavailable: ${native.reason}. Install libopenblas-dev (Debian/Ubuntu) and run npm run build:native, or use --backend js`,
+        );
+      }
+      if (!warned) {
+        warned = true;
+        process.stderr.write(`note: using the JavaScript backend; the native backend is ${native.reason}\n`);
+      }
+      return jsKernels;
+    }
     default:
       throw new InputError(`unknown backend "${choice}"; choose auto, js or native`);
   }
+}
+
+function threadsFromEnv(): number | undefined {
+  const value = process.env.DLT_THREADS;
+  if (value === undefined || value === '') return undefined;
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 1 || n > 1024) throw new InputError(`DLT_THREADS=${value}: expected a whole number from 1 to 1024`);
+  return n;
 }

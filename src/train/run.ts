@@ -58,6 +58,8 @@ export interface TrainingState {
   metrics_bytes: number;
   /** Training seconds so far (wall clock; excluded from exactness). */
   train_seconds: number;
+  /** The compute backend that took the steps so far (absent in snapshots before it was recorded). */
+  backend?: string;
 }
 
 /** What the CLI sets when a SIGINT/SIGTERM arrives: finish the batch, snapshot, stop. */
@@ -127,8 +129,8 @@ export class TrainingRun {
     this.dropoutRng = model.noise;
     checkLabels(this.splits, this.network.outputSize);
     const params = this.network.namedParams();
-    this.optimizer = createOptimizer(config.optimizer, params);
-    this.regularizer = new Regularizer(config.regularization, params);
+    this.optimizer = createOptimizer(config.optimizer, params, options.kernels);
+    this.regularizer = new Regularizer(config.regularization, params, options.kernels);
     this.schedule = createSchedule(config.schedule, config.optimizer.lr);
     this.prep = Preprocessor.fit(config.data.preprocess, this.splits.train);
     this.shuffleRng = Rng.derive(config.seed, 'shuffle');
@@ -163,6 +165,7 @@ export class TrainingRun {
       best_val_accuracy: this.bestAccuracy,
       metrics_bytes: metricsBytes,
       train_seconds: this.trainSeconds,
+      backend: this.options.kernels.name,
     };
   }
 

@@ -41,6 +41,7 @@ export interface RunSummary {
   train_seconds: number;
   samples_per_s: number;
   backend: string;
+  threads: number;
   dtype: string;
   dlt_version: string;
   node_version: string;
@@ -73,6 +74,12 @@ export async function resume(runDir: string, options: ResumeOptions): Promise<Ru
   const state = run.restore(snapshot);
   reporter.runDir(runDir);
   reporter.info(`resuming from ${snapshot.file}: ${state.epoch} epochs and ${state.batch} batches done, step ${state.step}`);
+  if (state.backend && state.backend !== options.kernels.name) {
+    reporter.warn(
+      `this run was trained on the ${state.backend} backend and resumes on ${options.kernels.name}: matrix products round differently, ` +
+        `so the result will not be bit-identical to an uninterrupted run (use --backend ${state.backend} for that)`,
+    );
+  }
   if (config !== snapshot.config) writeFileAtomic(path.join(runDir, 'config.yaml'), toYaml(config));
   describeRun(run, options);
   const metrics = new MetricsLog(path.join(runDir, 'metrics.jsonl'), state.metrics_bytes);
@@ -107,6 +114,7 @@ async function finish(run: TrainingRun, runDir: string, metrics: MetricsLog, opt
     train_seconds: Number(result.trainSeconds.toFixed(3)),
     samples_per_s: result.samplesPerSecond,
     backend: options.kernels.name,
+    threads: options.kernels.threads,
     dtype: config.training.dtype,
     dlt_version: VERSION,
     node_version: process.version,
@@ -132,7 +140,7 @@ function describeRun(run: TrainingRun, options: RunOptions): void {
     `data: ${splits.train.indices.length} train` +
       (splits.val ? `, ${splits.val.indices.length} validation` : '') +
       (splits.test ? `, ${splits.test.indices.length} test` : '') +
-      `; backend ${options.kernels.name}, ${run.config.training.dtype}`,
+      `; backend ${options.kernels.name} (${options.kernels.threads} thread${options.kernels.threads === 1 ? '' : 's'}), ${run.config.training.dtype}`,
   );
 }
 

@@ -11,6 +11,7 @@ import { evaluate, type Evaluation } from '../../train/evaluate.js';
 export interface EvalCommandOptions {
   split: string;
   backend?: string;
+  threads?: number;
 }
 
 export interface EvalResult extends Evaluation {
@@ -32,7 +33,7 @@ export function evalCommand(target: string, options: EvalCommandOptions): EvalRe
   const file = snapshotFile(target);
   const snapshot = readSnapshot(file);
   const { config } = snapshot;
-  const { network, loss } = buildModel(config, selectKernels(options.backend));
+  const { network, loss } = buildModel(config, selectKernels(options.backend, options.threads));
   loadParams(network, snapshot);
   const splits = loadSplits(config, new Set(['train', split]));
   const chosen = splits[split];

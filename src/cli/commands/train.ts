@@ -9,6 +9,7 @@ export interface TrainCommandOptions {
   set: string[];
   seed?: number;
   backend?: string;
+  threads?: number;
   reporter: Reporter;
   stop: StopSignal;
 }
@@ -18,7 +19,7 @@ export async function trainCommand(configFile: string, options: TrainCommandOpti
   // --seed is --set seed=N, validated like the file.
   const overrides = options.seed !== undefined ? [...options.set, `seed=${options.seed}`] : options.set;
   const config = loadConfig(configFile, overrides);
-  const kernels = selectKernels(options.backend);
+  const kernels = selectKernels(options.backend, options.threads);
   return train(config, { outDir: options.out, kernels, reporter: options.reporter, stop: options.stop, interruptAtStep: interruptAtStep() });
 }
 
@@ -26,6 +27,7 @@ export interface ResumeCommandOptions {
   epochs?: number;
   set: string[];
   backend?: string;
+  threads?: number;
   reporter: Reporter;
   stop: StopSignal;
 }
@@ -35,7 +37,7 @@ export async function resumeCommand(runDir: string, options: ResumeCommandOption
   return resume(runDir, {
     epochs: options.epochs,
     overrides: options.set,
-    kernels: selectKernels(options.backend),
+    kernels: selectKernels(options.backend, options.threads),
     reporter: options.reporter,
     stop: options.stop,
     interruptAtStep: interruptAtStep(),

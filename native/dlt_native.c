@@ -1,0 +1,549 @@
+/*
+ * dlt's native kernels: a Node-API addon that hands matrix products to the system's
+ * CBLAS (OpenBLAS on Linux, Accelerate on macOS) and runs the other hot loops in C.
+ *
+ * Every entry point takes typed arrays that JavaScript owns; nothing is allocated or
+ * retained here. Sizes are checked against the arrays before any memory is touched, so
+ * a wrong call from JavaScript is a thrown RangeError, never a corrupted heap.
+ */
+#include <node_api.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <math.h>
+#include <string.h>
+#include <time.h>
+
+#ifdef DLT_ACCELERATE
+#include <Accelerate/Accelerate.h>
+#else
+#include <cblas.h>
+#endif
+
+#ifdef DLT_OPENBLAS
+/* Declared by OpenBLAS's cblas.h; restated so that the intent is visible here. */
+void openblas_set_num_threads(int num_threads);
+int openblas_get_num_threads(void);
+char *openblas_get_config(void);
+#endif
+
+#define CHECK(call)                                                                      \
+  do {                                                                                   \
+    if ((call) != napi_ok) return throw_last(env);                                       \
+  } while (0)
+
+static napi_value throw_last(napi_env env) {
+  const napi_extended_error_info *info = NULL;
+  napi_get_last_error_info(env, &info);
+  bool pending = false;
+  napi_is_exception_pending(env, &pending);
+  if (!pending) napi_throw_error(env, NULL, info && info->error_message ? info->error_message : "Node-API call failed");
+  return NULL;
+}
+
+static napi_value throw_range(napi_env env, const char *message) {
+  napi_throw_range_error(env, NULL, message);
+  return NULL;
+}
+
+/* A float typed array argument: its element type, data pointer and length. */
+typedef struct {
+  napi_typedarray_type type;
+  void *data;
+  size_t length;
+} float_array;
+
+static bool get_float_array(napi_env env, napi_value value, float_array *out) {
+  bool is_typed = false;
+  if (napi_is_typedarray(env, value, &is_typed) != napi_ok || !is_typed) return false;
+  napi_value buffer;
+  size_t offset;
+  if (napi_get_typedarray_info(env, value, &out->type, &out->length, &out->data, &buffer, &offset) != napi_ok)
+    return false;
+  return out->type == napi_float32_array || out->type == napi_float64_array;
+}
+
+static bool get_int(napi_env env, napi_value value, int64_t *out) {
+  return napi_get_value_int64(env, value, out) == napi_ok;
+}
+
+/*
+ * gemm(transA, transB, m, n, k, a, b, c, accumulate)
+ * C[m×n] = op(A)·op(B) (+ C when accumulate); row-major, contiguous, the same contract
+ * as the JavaScript kernel. All three arrays must share one element type.
+ */
+static napi_value gemm(napi_env env, napi_callback_info info) {
+  size_t argc = 9;
+  napi_value argv[9];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc != 9) return throw_range(env, "gemm: expected 9 arguments");
+  bool trans_a, trans_b, accumulate;
+  CHECK(napi_get_value_bool(env, argv[0], &trans_a));
+  CHECK(napi_get_value_bool(env, argv[1], &trans_b));
+  CHECK(napi_get_value_bool(env, argv[8], &accumulate));
+  int64_t m, n, k;
+  if (!get_int(env, argv[2], &m) || !get_int(env, argv[3], &n) || !get_int(env, argv[4], &k))
+    return throw_range(env, "gemm: m, n and k must be integers");
+  if (m < 0 || n < 0 || k < 0 || m > INT32_MAX || n > INT32_MAX || k > INT32_MAX)
+    return throw_range(env, "gemm: m, n and k must be between 0 and 2^31-1");
+  float_array a, b, c;
+  if (!get_float_array(env, argv[5], &a) || !get_float_array(env, argv[6], &b) || !get_float_array(env, argv[7], &c))
+    return throw_range(env, "gemm: a, b and c must be Float32Array or Float64Array");
+  if (a.type != b.type || a.type != c.type) return throw_range(env, "gemm: a, b and c must have the same element type");
+  if ((uint64_t)a.length < (uint64_t)(m * k) || (uint64_t)b.length < (uint64_t)(k * n) ||
+      (uint64_t)c.length < (uint64_t)(m * n))
+    return throw_range(env, "gemm: an array is shorter than its matrix");
+  if (m == 0 || n == 0) return NULL;
+  if (k == 0) {
+    if (!accumulate) memset(c.data, 0, (size_t)(m * n) * (c.type == napi_float32_array ? sizeof(float) : sizeof(double)));
+    return NULL;
+  }
+  const int lda = (int)(trans_a ? m : k), ldb = (int)(trans_b ? k : n), ldc = (int)n;
+  const enum CBLAS_TRANSPOSE ta = trans_a ? CblasTrans : CblasNoTrans, tb = trans_b ? CblasTrans : CblasNoTrans;
+  if (c.type == napi_float32_array) {
+    cblas_sgemm(CblasRowMajor, ta, tb, (int)m, (int)n, (int)k, 1.0f, a.data, lda, b.data, ldb,
+                accumulate ? 1.0f : 0.0f, c.data, ldc);
+  } else {
+    cblas_dgemm(CblasRowMajor, ta, tb, (int)m, (int)n, (int)k, 1.0, a.data, lda, b.data, ldb,
+                accumulate ? 1.0 : 0.0, c.data, ldc);
+  }
+  return NULL;
+}
+
+static bool get_double(napi_env env, napi_value value, double *out) {
+  return napi_get_value_double(env, value, out) == napi_ok;
+}
+
+/*
+ * Reads `count` float arrays of one element type, each at least as long as the first,
+ * into `arrays`. Returns an error message, or NULL when they are fine.
+ */
+static const char *get_parallel_arrays(napi_env env, napi_value *argv, size_t count, float_array *arrays) {
+  for (size_t i = 0; i < count; i++) {
+    if (!get_float_array(env, argv[i], &arrays[i])) return "expected Float32Array or Float64Array arguments";
+    if (arrays[i].type != arrays[0].type) return "all arrays must have the same element type";
+    if (arrays[i].length < arrays[0].length) return "an array is shorter than the parameter";
+  }
+  return NULL;
+}
+
+/*
+ * The optimisers' elementwise updates. The arithmetic is JavaScript's, step for step,
+ * in doubles (binding.gyp turns off contraction into fused multiply-adds), so the
+ * native and JavaScript backends produce the same bits; see src/tensor/elementwise.ts.
+ */
+#define SGD_MOMENTUM_LOOP(T)                                   \
+  do {                                                         \
+    T *w = arr[0].data, *g = arr[1].data, *v = arr[2].data;    \
+    if (nesterov) {                                            \
+      for (size_t i = 0; i < n; i++) {                         \
+        const double step = lr * (double)g[i];                 \
+        const double vi = momentum * (double)v[i] + step;      \
+        v[i] = (T)vi;                                          \
+        w[i] = (T)((double)w[i] - (momentum * vi + step));           \
+      }                                                        \
+    } else {                                                   \
+      for (size_t i = 0; i < n; i++) {                         \
+        const double vi = momentum * (double)v[i] + lr * (double)g[i]; \
+        v[i] = (T)vi;                                          \
+        w[i] = (T)((double)w[i] - vi);                         \
+      }                                                        \
+    }                                                          \
+  } while (0)
+
+/* sgdMomentumStep(w, g, v, lr, momentum, nesterov) */
+static napi_value sgd_momentum_step(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc != 6) return throw_range(env, "sgdMomentumStep: expected 6 arguments");
+  float_array arr[3];
+  const char *problem = get_parallel_arrays(env, argv, 3, arr);
+  if (problem) return throw_range(env, problem);
+  double lr, momentum;
+  bool nesterov;
+  if (!get_double(env, argv[3], &lr) || !get_double(env, argv[4], &momentum)) return throw_range(env, "sgdMomentumStep: lr and momentum must be numbers");
+  CHECK(napi_get_value_bool(env, argv[5], &nesterov));
+  const size_t n = arr[0].length;
+  if (arr[0].type == napi_float32_array) SGD_MOMENTUM_LOOP(float);
+  else SGD_MOMENTUM_LOOP(double);
+  return NULL;
+}
+
+#define ADAM_LOOP(T)                                                                \
+  do {                                                                              \
+    T *w = arr[0].data, *g = arr[1].data, *m = arr[2].data, *v = arr[3].data;       \
+    for (size_t i = 0; i < n; i++) {                                                \
+      const double gi = (double)g[i];                                               \
+      const double mi = beta1 * (double)m[i] + (1 - beta1) * gi;                    \
+      const double vi = beta2 * (double)v[i] + (1 - beta2) * (gi * gi);             \
+      m[i] = (T)mi;                                                                 \
+      v[i] = (T)vi;                                                                 \
+      w[i] = (T)((double)w[i] - (step_size * mi) / (sqrt(vi) / sqrt_correction2 + eps)); \
+    }                                                                               \
+  } while (0)
+
+/* adamStep(w, g, m, v, stepSize, beta1, beta2, sqrtCorrection2, eps) */
+static napi_value adam_step(napi_env env, napi_callback_info info) {
+  size_t argc = 9;
+  napi_value argv[9];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc != 9) return throw_range(env, "adamStep: expected 9 arguments");
+  float_array arr[4];
+  const char *problem = get_parallel_arrays(env, argv, 4, arr);
+  if (problem) return throw_range(env, problem);
+  double step_size, beta1, beta2, sqrt_correction2, eps;
+  if (!get_double(env, argv[4], &step_size) || !get_double(env, argv[5], &beta1) || !get_double(env, argv[6], &beta2) ||
+      !get_double(env, argv[7], &sqrt_correction2) || !get_double(env, argv[8], &eps))
+    return throw_range(env, "adamStep: the hyperparameters must be numbers");
+  const size_t n = arr[0].length;
+  if (arr[0].type == napi_float32_array) ADAM_LOOP(float);
+  else ADAM_LOOP(double);
+  return NULL;
+}
+
+/* Reads `count` non-negative integers below 2^31 from argv. */
+static bool get_dims(napi_env env, napi_value *argv, size_t count, int64_t *out) {
+  for (size_t i = 0; i < count; i++) {
+    if (!get_int(env, argv[i], &out[i]) || out[i] < 0 || out[i] > INT32_MAX) return false;
+  }
+  return true;
+}
+
+static bool get_int32_array(napi_env env, napi_value value, int32_t **data, size_t *length) {
+  bool is_typed = false;
+  if (napi_is_typedarray(env, value, &is_typed) != napi_ok || !is_typed) return false;
+  napi_typedarray_type type;
+  napi_value buffer;
+  size_t offset;
+  void *raw;
+  if (napi_get_typedarray_info(env, value, &type, length, &raw, &buffer, &offset) != napi_ok) return false;
+  *data = raw;
+  return type == napi_int32_array;
+}
+
+/* weightDecayGrad(w, g, twoL2, l1): g += 2·l2·w + l1·sign(w), as elementwise.ts. */
+#define WEIGHT_DECAY_LOOP(T)                                              \
+  do {                                                                    \
+    const T *w = arr[0].data;                                             \
+    T *g = arr[1].data;                                                   \
+    for (size_t i = 0; i < n; i++) {                                      \
+      const double v = (double)w[i];                                      \
+      g[i] = (T)((double)g[i] + (two_l2 * v + (v > 0 ? l1 : v < 0 ? -l1 : 0))); \
+    }                                                                     \
+  } while (0)
+
+static napi_value weight_decay_grad(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc != 4) return throw_range(env, "weightDecayGrad: expected 4 arguments");
+  float_array arr[2];
+  const char *problem = get_parallel_arrays(env, argv, 2, arr);
+  if (problem) return throw_range(env, problem);
+  double two_l2, l1;
+  if (!get_double(env, argv[2], &two_l2) || !get_double(env, argv[3], &l1)) return throw_range(env, "weightDecayGrad: twoL2 and l1 must be numbers");
+  const size_t n = arr[0].length;
+  if (arr[0].type == napi_float32_array) WEIGHT_DECAY_LOOP(float);
+  else WEIGHT_DECAY_LOOP(double);
+  return NULL;
+}
+
+/*
+ * im2col(cols, x, n, C, H, W, k, s, p, outH, outW) and col2im(dx, dcols, ...), as
+ * src/tensor/spatial.ts: the same values, and col2im's sums in the same order. Instead
+ * of testing every column against the padding, the columns [lo, hi) whose input is
+ * inside the image are worked out once per kernel offset j.
+ */
+static void valid_columns(int64_t W, int64_t s, int64_t p, int64_t j, int64_t outW, int64_t *lo, int64_t *hi) {
+  /* ix = ox·s − p + j lies in [0, W) for ox in [lo, hi). */
+  *lo = p - j > 0 ? (p - j + s - 1) / s : 0;
+  *hi = W - 1 + p - j >= 0 ? (W - 1 + p - j) / s + 1 : 0;
+  if (*hi > outW) *hi = outW;
+  if (*lo > outW) *lo = outW;
+  if (*hi < *lo) *hi = *lo;
+}
+
+#define IM2COL_LOOP(T)                                                                   \
+  do {                                                                                   \
+    T *cols = arr[0].data;                                                               \
+    const T *x = arr[1].data;                                                            \
+    for (int64_t c = 0; c < C; c++)                                                      \
+      for (int64_t i = 0; i < k; i++)                                                    \
+        for (int64_t j = 0; j < k; j++) {                                                \
+          const int64_t row = ((c * k + i) * k + j) * n * P;                             \
+          int64_t lo, hi;                                                                \
+          valid_columns(W, s, p, j, outW, &lo, &hi);                                     \
+          for (int64_t sample = 0; sample < n; sample++) {                               \
+            const T *plane = x + (sample * C + c) * H * W;                               \
+            T *dst = cols + row + sample * P;                                            \
+            for (int64_t oy = 0; oy < outH; oy++, dst += outW) {                         \
+              const int64_t iy = oy * s - p + i;                                         \
+              if (iy < 0 || iy >= H) {                                                   \
+                memset(dst, 0, (size_t)outW * sizeof(T));                                \
+                continue;                                                                \
+              }                                                                          \
+              const int64_t line = iy * W - p + j; /* + ox·s, for ox in [lo, hi) */      \
+              for (int64_t ox = 0; ox < lo; ox++) dst[ox] = 0;                           \
+              if (s == 1) memcpy(dst + lo, plane + line + lo, (size_t)(hi - lo) * sizeof(T)); \
+              else for (int64_t ox = lo; ox < hi; ox++) dst[ox] = plane[line + ox * s];  \
+              for (int64_t ox = hi; ox < outW; ox++) dst[ox] = 0;                        \
+            }                                                                            \
+          }                                                                              \
+        }                                                                                \
+  } while (0)
+
+#define COL2IM_LOOP(T)                                                                   \
+  do {                                                                                   \
+    T *dx = arr[0].data;                                                                 \
+    const T *dcols = arr[1].data;                                                        \
+    memset(dx, 0, (size_t)(n * C * H * W) * sizeof(T));                                  \
+    for (int64_t c = 0; c < C; c++)                                                      \
+      for (int64_t i = 0; i < k; i++)                                                    \
+        for (int64_t j = 0; j < k; j++) {                                                \
+          const int64_t row = ((c * k + i) * k + j) * n * P;                             \
+          int64_t lo, hi;                                                                \
+          valid_columns(W, s, p, j, outW, &lo, &hi);                                     \
+          for (int64_t sample = 0; sample < n; sample++) {                               \
+            T *plane = dx + (sample * C + c) * H * W;                                    \
+            const T *src = dcols + row + sample * P;                                     \
+            for (int64_t oy = 0; oy < outH; oy++, src += outW) {                         \
+              const int64_t iy = oy * s - p + i;                                         \
+              if (iy < 0 || iy >= H) continue;                                           \
+              const int64_t line = iy * W - p + j; /* + ox·s, for ox in [lo, hi) */      \
+              for (int64_t ox = lo; ox < hi; ox++)                                       \
+                plane[line + ox * s] = (T)((double)plane[line + ox * s] + (double)src[ox]); \
+            }                                                                            \
+          }                                                                              \
+        }                                                                                \
+  } while (0)
+
+static napi_value unroll(napi_env env, napi_callback_info info, bool adjoint) {
+  const char *name = adjoint ? "col2im" : "im2col";
+  size_t argc = 11;
+  napi_value argv[11];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  float_array arr[2];
+  int64_t d[9];
+  if (argc != 11 || !get_float_array(env, argv[0], &arr[0]) || !get_float_array(env, argv[1], &arr[1]) || !get_dims(env, argv + 2, 9, d))
+    return throw_range(env, adjoint ? "col2im: expected (dx, dcols, n, C, H, W, k, s, p, outH, outW)" : "im2col: expected (cols, x, n, C, H, W, k, s, p, outH, outW)");
+  (void)name;
+  const int64_t n = d[0], C = d[1], H = d[2], W = d[3], k = d[4], s = d[5], p = d[6], outH = d[7], outW = d[8], P = outH * outW;
+  if (arr[0].type != arr[1].type) return throw_range(env, "im2col/col2im: both arrays must have the same element type");
+  const size_t image = (size_t)(n * C * H * W), unrolled = (size_t)(C * k * k * n * P);
+  if (arr[adjoint ? 0 : 1].length < image || arr[adjoint ? 1 : 0].length < unrolled)
+    return throw_range(env, "im2col/col2im: an array is shorter than its shape");
+  if (adjoint) {
+    if (arr[0].type == napi_float32_array) COL2IM_LOOP(float);
+    else COL2IM_LOOP(double);
+  } else {
+    if (arr[0].type == napi_float32_array) IM2COL_LOOP(float);
+    else IM2COL_LOOP(double);
+  }
+  return NULL;
+}
+
+static napi_value im2col(napi_env env, napi_callback_info info) { return unroll(env, info, false); }
+static napi_value col2im(napi_env env, napi_callback_info info) { return unroll(env, info, true); }
+
+/*
+ * addBiasSampleMajor(y, wm, b, F, n, P): y (n, F, P) ← wm (F, n·P) + b[f].
+ * filterMajorBiasGrad(dY, dy, db, F, n, P): dY (F, n·P) ← dy (n, F, P); db[f] += Σ.
+ */
+#define ADD_BIAS_LOOP(T)                                                   \
+  do {                                                                     \
+    T *y = arr[0].data;                                                    \
+    const T *wm = arr[1].data, *b = arr[2].data;                           \
+    for (int64_t f = 0; f < F; f++) {                                      \
+      const double bf = (double)b[f];                                      \
+      for (int64_t i = 0; i < n; i++) {                                    \
+        const T *src = wm + f * n * P + i * P;                             \
+        T *dst = y + (i * F + f) * P;                                      \
+        for (int64_t q = 0; q < P; q++) dst[q] = (T)((double)src[q] + bf); \
+      }                                                                    \
+    }                                                                      \
+  } while (0)
+
+#define BIAS_GRAD_LOOP(T)                                                  \
+  do {                                                                     \
+    T *dY = arr[0].data, *db = arr[2].data;                                \
+    const T *dy = arr[1].data;                                             \
+    for (int64_t f = 0; f < F; f++) {                                      \
+      double sum = 0;                                                      \
+      for (int64_t i = 0; i < n; i++) {                                    \
+        const T *src = dy + (i * F + f) * P;                               \
+        T *dst = dY + f * n * P + i * P;                                   \
+        for (int64_t q = 0; q < P; q++) {                                  \
+          dst[q] = src[q];                                                 \
+          sum += (double)src[q];                                           \
+        }                                                                  \
+      }                                                                    \
+      db[f] = (T)((double)db[f] + sum);                                    \
+    }                                                                      \
+  } while (0)
+
+static napi_value conv_bias(napi_env env, napi_callback_info info, bool backward) {
+  size_t argc = 6;
+  napi_value argv[6];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  float_array arr[3];
+  int64_t d[3];
+  if (argc != 6 || !get_float_array(env, argv[0], &arr[0]) || !get_float_array(env, argv[1], &arr[1]) ||
+      !get_float_array(env, argv[2], &arr[2]) || !get_dims(env, argv + 3, 3, d))
+    return throw_range(env, "addBiasSampleMajor/filterMajorBiasGrad: expected (out, in, bias, F, n, P)");
+  const int64_t F = d[0], n = d[1], P = d[2];
+  if (arr[0].type != arr[1].type || arr[0].type != arr[2].type) return throw_range(env, "addBiasSampleMajor/filterMajorBiasGrad: the arrays must have the same element type");
+  if (arr[0].length < (size_t)(F * n * P) || arr[1].length < (size_t)(F * n * P) || arr[2].length < (size_t)F)
+    return throw_range(env, "addBiasSampleMajor/filterMajorBiasGrad: an array is shorter than its shape");
+  if (backward) {
+    if (arr[0].type == napi_float32_array) BIAS_GRAD_LOOP(float);
+    else BIAS_GRAD_LOOP(double);
+  } else {
+    if (arr[0].type == napi_float32_array) ADD_BIAS_LOOP(float);
+    else ADD_BIAS_LOOP(double);
+  }
+  return NULL;
+}
+
+static napi_value add_bias_sample_major(napi_env env, napi_callback_info info) { return conv_bias(env, info, false); }
+static napi_value filter_major_bias_grad(napi_env env, napi_callback_info info) { return conv_bias(env, info, true); }
+
+/* maxPool(x, y, argmax, starts, size, W), as spatial.ts: first maximum wins, NaN wins. */
+#define MAX_POOL_LOOP(T)                                                  \
+  do {                                                                    \
+    const T *x = arr[0].data;                                             \
+    T *y = arr[1].data;                                                   \
+    for (size_t o = 0; o < count; o++) {                                  \
+      const int64_t start = starts[o];                                    \
+      if (start < 0 || start + (size - 1) * (W + 1) >= (int64_t)arr[0].length) return throw_range(env, "maxPool: a window reaches outside x"); \
+      T best = x[start];                                                  \
+      int64_t at = start;                                                 \
+      for (int64_t i = 0; i < size; i++) {                                \
+        const int64_t line = start + i * W;                               \
+        for (int64_t j = 0; j < size; j++) {                              \
+          const T v = x[line + j];                                        \
+          /* branch-free: with random data the comparison is unpredictable */ \
+          const int better = (v > best) | ((v != v) & (best == best));    \
+          best = better ? v : best;                                       \
+          at = better ? line + j : at;                                    \
+        }                                                                 \
+      }                                                                   \
+      y[o] = best;                                                        \
+      argmax[o] = (int32_t)at;                                            \
+    }                                                                     \
+  } while (0)
+
+static napi_value max_pool(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  float_array arr[2];
+  int32_t *argmax, *starts;
+  size_t argmax_length, count;
+  int64_t d[2];
+  if (argc != 6 || !get_float_array(env, argv[0], &arr[0]) || !get_float_array(env, argv[1], &arr[1]) ||
+      !get_int32_array(env, argv[2], &argmax, &argmax_length) || !get_int32_array(env, argv[3], &starts, &count) || !get_dims(env, argv + 4, 2, d))
+    return throw_range(env, "maxPool: expected (x, y, argmax: Int32Array, starts: Int32Array, size, W)");
+  const int64_t size = d[0], W = d[1];
+  if (arr[0].type != arr[1].type) return throw_range(env, "maxPool: x and y must have the same element type");
+  if (size < 1 || arr[1].length < count || argmax_length < count) return throw_range(env, "maxPool: y or argmax is shorter than starts");
+  if (arr[0].type == napi_float32_array) MAX_POOL_LOOP(float);
+  else MAX_POOL_LOOP(double);
+  return NULL;
+}
+
+/* setThreads(n): the BLAS's thread count (a no-op where the BLAS offers no control). */
+static napi_value set_threads(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int64_t threads;
+  if (argc != 1 || !get_int(env, argv[0], &threads) || threads < 1 || threads > 1024)
+    return throw_range(env, "setThreads: expected an integer from 1 to 1024");
+#ifdef DLT_OPENBLAS
+  openblas_set_num_threads((int)threads);
+#endif
+  return NULL;
+}
+
+/* info(): { blas, config, threads } describing the BLAS this addon was linked with. */
+static napi_value info(napi_env env, napi_callback_info cbinfo) {
+  (void)cbinfo;
+  napi_value result, value;
+  CHECK(napi_create_object(env, &result));
+#if defined(DLT_OPENBLAS)
+  const char *blas = "openblas";
+  const char *config = openblas_get_config();
+  int threads = openblas_get_num_threads();
+#elif defined(DLT_ACCELERATE)
+  const char *blas = "accelerate";
+  const char *config = "Accelerate";
+  int threads = 0;
+#else
+  const char *blas = "cblas";
+  const char *config = "system CBLAS";
+  int threads = 0;
+#endif
+  CHECK(napi_create_string_utf8(env, blas, NAPI_AUTO_LENGTH, &value));
+  CHECK(napi_set_named_property(env, result, "blas", value));
+  CHECK(napi_create_string_utf8(env, config ? config : "", NAPI_AUTO_LENGTH, &value));
+  CHECK(napi_set_named_property(env, result, "config", value));
+  CHECK(napi_create_int32(env, threads, &value));
+  CHECK(napi_set_named_property(env, result, "threads", value));
+  return result;
+}
+
+/*
+ * blasGflops(size, reps): GFLOP/s of cblas_sgemm on size×size×size float32 matrices
+ * that C allocates and times itself, with no Node-API call in the loop: the BLAS's
+ * own speed, for `npm run bench` to compare dlt's gemm (call overhead included) with.
+ */
+static napi_value blas_gflops(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int64_t size, reps;
+  if (argc != 2 || !get_int(env, argv[0], &size) || !get_int(env, argv[1], &reps) || size < 1 || size > 8192 || reps < 1)
+    return throw_range(env, "blasGflops: expected size (1..8192) and reps (≥ 1)");
+  const size_t count = (size_t)(size * size);
+  float *a = malloc(count * sizeof(float)), *b = malloc(count * sizeof(float)), *c = malloc(count * sizeof(float));
+  if (!a || !b || !c) {
+    free(a), free(b), free(c);
+    napi_throw_error(env, NULL, "blasGflops: out of memory");
+    return NULL;
+  }
+  for (size_t i = 0; i < count; i++) a[i] = (float)((i * 7919) % 1000) / 1000.0f, b[i] = (float)((i * 104729) % 1000) / 1000.0f;
+  const int n = (int)size;
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n); /* warm-up */
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  for (int64_t r = 0; r < reps; r++) cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n);
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  free(a), free(b), free(c);
+  const double seconds = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+  napi_value result;
+  CHECK(napi_create_double(env, 2.0 * (double)size * (double)size * (double)size * (double)reps / seconds / 1e9, &result));
+  return result;
+}
+
+static napi_value init(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+      {"gemm", NULL, gemm, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"setThreads", NULL, set_threads, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"info", NULL, info, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"sgdMomentumStep", NULL, sgd_momentum_step, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"adamStep", NULL, adam_step, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"weightDecayGrad", NULL, weight_decay_grad, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"im2col", NULL, im2col, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"col2im", NULL, col2im, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"addBiasSampleMajor", NULL, add_bias_sample_major, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"filterMajorBiasGrad", NULL, filter_major_bias_grad, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"maxPool", NULL, max_pool, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"blasGflops", NULL, blas_gflops, NULL, NULL, NULL, napi_enumerable, NULL},
+  };
+  if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)

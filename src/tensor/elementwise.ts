@@ -1,0 +1,62 @@
+import type { FloatArray } from './types.js';
+
+// The optimisers' per-element updates, as the JavaScript backend runs them. The native
+// backend (native/dlt_native.c) does the same arithmetic in the same order, in
+// doubles, so the two agree to the bit (only matrix products differ between backends).
+
+/**
+ * SGD with momentum, in the tutorial's form: v ← γ·v + η·g, then w ← w − v, or with
+ * Nesterov's look-ahead w ← w − (γ·v + η·g).
+ */
+export function sgdMomentumStep(w: FloatArray, g: FloatArray, v: FloatArray, lr: number, momentum: number, nesterov: boolean): void {
+  const n = w.length;
+  if (nesterov) {
+    for (let i = 0; i < n; i++) {
+      const step = lr * g[i]!;
+      const vi = momentum * v[i]! + step;
+      v[i] = vi;
+      w[i] -= momentum * vi + step;
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      const vi = momentum * v[i]! + lr * g[i]!;
+      v[i] = vi;
+      w[i] -= vi;
+    }
+  }
+}
+
+/**
+ * One Adam update, given the bias-corrected step size η/(1 − β1^t) and √(1 − β2^t):
+ * m ← β1·m + (1−β1)·g, v ← β2·v + (1−β2)·g², w ← w − stepSize·m / (√v/√(1−β2^t) + ε).
+ */
+export function adamStep(
+  w: FloatArray,
+  g: FloatArray,
+  m: FloatArray,
+  v: FloatArray,
+  stepSize: number,
+  beta1: number,
+  beta2: number,
+  sqrtCorrection2: number,
+  eps: number,
+): void {
+  const n = w.length;
+  for (let i = 0; i < n; i++) {
+    const gi = g[i]!;
+    const mi = beta1 * m[i]! + (1 - beta1) * gi;
+    const vi = beta2 * v[i]! + (1 - beta2) * (gi * gi);
+    m[i] = mi;
+    v[i] = vi;
+    w[i] -= (stepSize * mi) / (Math.sqrt(vi) / sqrtCorrection2 + eps);
+  }
+}
+
+/** Weight decay's gradient: g += 2·l2·w + l1·sign(w), with sign(0) = 0. */
+export function weightDecayGrad(w: FloatArray, g: FloatArray, twoL2: number, l1: number): void {
+  const n = w.length;
+  for (let i = 0; i < n; i++) {
+    const v = w[i]!;
+    g[i] += twoL2 * v + (v > 0 ? l1 : v < 0 ? -l1 : 0);
+  }
+}

@@ -1,0 +1,65 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import type { Kernels } from './kernels.js';
+
+/** What the addon (native/dlt_native.c) exports. */
+export interface Addon {
+  gemm: Kernels['gemm'];
+  sgdMomentumStep: Kernels['sgdMomentumStep'];
+  adamStep: Kernels['adamStep'];
+  weightDecayGrad: Kernels['weightDecayGrad'];
+  im2col: Kernels['im2col'];
+  col2im: Kernels['col2im'];
+  addBiasSampleMajor: Kernels['addBiasSampleMajor'];
+  filterMajorBiasGrad: Kernels['filterMajorBiasGrad'];
+  maxPool: Kernels['maxPool'];
+  setThreads(threads: number): void;
+  /** The BLAS linked in: its kind, its own description and its current thread count. */
+  info(): { blas: string; config: string; threads: number };
+  /** GFLOP/s of the BLAS's sgemm at size³, timed inside C (for the benchmark). */
+  blasGflops(size: number, reps: number): number;
+}
+
+/** The native addon once loaded, or why it is not available. */
+export type NativeStatus = { loaded: true; addon: Addon } | { loaded: false; reason: string };
+
+const buildDir = fileURLToPath(new URL('../../native/build/', import.meta.url));
+
+let status: NativeStatus | undefined;
+
+/**
+ * Loads the addon that `npm install` built (scripts/build-native.mjs), once per process.
+ * When it is missing, the reason is the one the build recorded in status.json.
+ */
+export function nativeStatus(): NativeStatus {
+  if (status) return status;
+  const file = `${buildDir}Release/dlt_native.node`;
+  if (!existsSync(file)) {
+    status = { loaded: false, reason: buildReason() };
+    return status;
+  }
+  try {
+    status = { loaded: true, addon: createRequire(import.meta.url)(file) as Addon };
+  } catch (err) {
+    status = { loaded: false, reason: `the native addon does not load: ${(err as Error).message.split('\n')[0]}` };
+  }
+  return status;
+}
+
+function buildReason(): string {
+  try {
+    const recorded = JSON.parse(readFileSync(`${buildDir}status.json`, 'utf8')) as { reason?: string };
+    if (recorded.reason) return `not built: ${recorded.reason.split('\n')[0]}`;
+  } catch {
+    // No record: the build never ran (installed with --ignore-scripts, say).
+  }
+  return 'not built (run npm run build:native)';
+}
+
+/** Kernels backed by the addon's CBLAS, with the BLAS set to `threads` threads. */
+export function nativeKernels(addon: Addon, threads: number): Kernels {
+  addon.setThreads(threads);
+  const { gemm, sgdMomentumStep, adamStep, weightDecayGrad, im2col, col2im, addBiasSampleMajor, filterMajorBiasGrad, maxPool } = addon;
+  return { name: 'native', threads, gemm, sgdMomentumStep, adamStep, weightDecayGrad, im2col, col2im, addBiasSampleMajor, filterMajorBiasGrad, maxPool };
+}
