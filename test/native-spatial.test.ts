@@ -1,0 +1,141 @@
+// The native backend's loops around the matrix multiply (im2col, col2im, the conv bias
+// reorderings, max pooling, weight decay) against the JavaScript kernels they replace.
+// They do the same arithmetic in the same order, so the results must agree to the bit,
+// for both dtypes and for every padding/stride combination conv2d and pooling allow.
+import { describe, expect, it } from 'vitest';
+import { jsKernels, type Kernels } from '../src/tensor/kernels.js';
+import { nativeKernels, nativeStatus } from '../src/tensor/native.js';
+import type { FloatArray } from '../src/tensor/types.js';
+import { Rng } from '../src/util/rng.js';
+
+const status = nativeStatus();
+const native: Kernels | undefined = status.loaded ? nativeKernels(status.addon, 1) : undefined;
+const skipReason = status.loaded ? '' : ` (skipped: native backend ${status.reason})`;
+
+type Ctor = Float32ArrayConstructor | Float64ArrayConstructor;
+const DTYPES: [string, Ctor][] = [
+  ['float32', Float32Array],
+  ['float64', Float64Array],
+];
+
+function random(Type: Ctor, length: number, rng: Rng): FloatArray {
+  const a = new Type(length);
+  for (let i = 0; i < length; i++) a[i] = rng.normal();
+  return a;
+}
+
+/** Same bits, entry by entry (so -0 ≠ 0 and NaN = NaN). */
+function expectBitIdentical(actual: FloatArray, expected: FloatArray): void {
+  expect(actual.length).toBe(expected.length);
+  const a = new Uint8Array(actual.buffer, actual.byteOffset, actual.byteLength);
+  const e = new Uint8Array(expected.buffer, expected.byteOffset, expected.byteLength);
+  const first = a.findIndex((byte, i) => byte !== e[i]);
+  expect(first, `first differing byte ${first}`).toBe(-1);
+}
+
+// [C, H, W, k, stride, pad]: the shapes of issue 6's gradient checks and LeNet's.
+const CONV_SHAPES: [number, number, number, number, number, number][] = [
+  [1, 28, 28, 5, 1, 0],
+  [3, 7, 9, 3, 1, 1],
+  [3, 8, 8, 3, 2, 1],
+  [8, 6, 5, 5, 2, 2],
+  [2, 5, 5, 1, 1, 0],
+  [2, 9, 7, 3, 2, 0],
+  [1, 4, 4, 5, 1, 2],
+  [2, 6, 6, 1, 2, 0],
+];
+
+describe.skipIf(!native)(`native spatial kernels match the JavaScript ones bit for bit${skipReason}`, () => {
+  for (const [dtype, Type] of DTYPES) {
+    for (const [C, H, W, k, s, p] of CONV_SHAPES) {
+      it(`${dtype} im2col and col2im, C=${C} ${H}×${W} k=${k} stride ${s} pad ${p}`, () => {
+        const rng = Rng.derive(C * 1000 + H * 10 + k, 'native-spatial');
+        const n = 3;
+        const outH = Math.floor((H + 2 * p - k) / s) + 1;
+        const outW = Math.floor((W + 2 * p - k) / s) + 1;
+        const x = random(Type, n * C * H * W, rng);
+        const colsLength = C * k * k * n * outH * outW;
+        // Stale contents in the output buffers must not leak into the result.
+        const colsJs = random(Type, colsLength, rng);
+        const colsNative = colsJs.slice();
+        jsKernels.im2col(colsJs, x, n, C, H, W, k, s, p, outH, outW);
+        native!.im2col(colsNative, x, n, C, H, W, k, s, p, outH, outW);
+        expectBitIdentical(colsNative, colsJs);
+
+        const dcols = random(Type, colsLength, rng);
+        const dxJs = random(Type, n * C * H * W, rng);
+        const dxNative = dxJs.slice();
+        jsKernels.col2im(dxJs, dcols, n, C, H, W, k, s, p, outH, outW);
+        native!.col2im(dxNative, dcols, n, C, H, W, k, s, p, outH, outW);
+        expectBitIdentical(dxNative, dxJs);
+      });
+    }
+
+    it(`${dtype} conv bias reorderings`, () => {
+      const rng = Rng.derive(7, 'native-bias');
+      const [F, n, P] = [5, 3, 37];
+      const wm = random(Type, F * n * P, rng);
+      const b = random(Type, F, rng);
+      const yJs = new Type(F * n * P);
+      const yNative = new Type(F * n * P);
+      jsKernels.addBiasSampleMajor(yJs, wm, b, F, n, P);
+      native!.addBiasSampleMajor(yNative, wm, b, F, n, P);
+      expectBitIdentical(yNative, yJs);
+
+      const dy = random(Type, F * n * P, rng);
+      const dbJs = random(Type, F, rng);
+      const dbNative = dbJs.slice();
+      const dYJs = new Type(F * n * P);
+      const dYNative = new Type(F * n * P);
+      jsKernels.filterMajorBiasGrad(dYJs, dy, dbJs, F, n, P);
+      native!.filterMajorBiasGrad(dYNative, dy, dbNative, F, n, P);
+      expectBitIdentical(dYNative, dYJs);
+      expectBitIdentical(dbNative, dbJs);
+    });
+
+    it(`${dtype} max pooling, with ties and NaN`, () => {
+      const rng = Rng.derive(11, 'native-pool');
+      const [planes, H, W, size, stride] = [6, 9, 8, 3, 2];
+      const x = random(Type, planes * H * W, rng);
+      for (let i = 0; i < x.length; i += 7) x[i] = x[i + 1] ?? 0; // ties
+      x[20] = NaN;
+      x[100] = NaN;
+      const outH = Math.floor((H - size) / stride) + 1;
+      const outW = Math.floor((W - size) / stride) + 1;
+      const starts = new Int32Array(planes * outH * outW);
+      let o = 0;
+      for (let plane = 0; plane < planes; plane++) {
+        for (let oy = 0; oy < outH; oy++) for (let ox = 0; ox < outW; ox++) starts[o++] = plane * H * W + oy * stride * W + ox * stride;
+      }
+      const yJs = new Type(starts.length);
+      const yNative = new Type(starts.length);
+      const argmaxJs = new Int32Array(starts.length + 5);
+      const argmaxNative = new Int32Array(starts.length + 5);
+      jsKernels.maxPool(x, yJs, argmaxJs, starts, size, W);
+      native!.maxPool(x, yNative, argmaxNative, starts, size, W);
+      expectBitIdentical(yNative, yJs);
+      expect(Array.from(argmaxNative)).toEqual(Array.from(argmaxJs));
+      expect(yNative.some((v) => Number.isNaN(v))).toBe(true);
+    });
+
+    it(`${dtype} weight decay gradient`, () => {
+      const rng = Rng.derive(13, 'native-decay');
+      const w = random(Type, 1001, rng);
+      w[3] = 0;
+      const gJs = random(Type, 1001, rng);
+      const gNative = gJs.slice();
+      jsKernels.weightDecayGrad(w, gJs, 2 * 2.5e-4, 1e-3);
+      native!.weightDecayGrad(w, gNative, 2 * 2.5e-4, 1e-3);
+      expectBitIdentical(gNative, gJs);
+    });
+  }
+
+  it('rejects a pooling window that reaches outside x, instead of reading past it', () => {
+    const x = new Float32Array(16);
+    expect(() => native!.maxPool(x, new Float32Array(1), new Int32Array(1), Int32Array.of(15), 2, 4)).toThrow(RangeError);
+  });
+
+  it('rejects an im2col whose arrays are shorter than the shapes', () => {
+    expect(() => native!.im2col(new Float32Array(10), new Float32Array(16), 1, 1, 4, 4, 3, 1, 0, 2, 2)).toThrow(RangeError);
+  });
+});
