@@ -6,6 +6,8 @@
  * On a machine where the addon did not build or load (no BLAS), the tests that need it
  * are skipped, and their names say why.
  */
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configSchema } from '../src/config/schema.js';
@@ -410,5 +412,26 @@ describe(`training on the JavaScript and native backends${needsNative}`, () => {
       expect(snapshotFingerprint(path.join(b, f)), f).toEqual(snapshotFingerprint(path.join(a, f)));
       expect(readSafetensors(path.join(b, f)).metadata.get('sha256'), `${f}: sha256 of the data region`).toBe(readSafetensors(path.join(a, f)).metadata.get('sha256'));
     }
+  });
+});
+
+describe('the install-time build (scripts/build-native.mjs)', () => {
+  it('with the BLAS hidden (DLT_NO_BLAS=1) it exits 0, builds nothing and records why', () => {
+    // A copy of the build script and the addon's sources, so that the real native/build
+    // is left alone.
+    const temp = tempDir();
+    const root = temp.dir;
+    const repo = path.resolve(import.meta.dirname, '..');
+    mkdirSync(path.join(root, 'scripts'));
+    cpSync(path.join(repo, 'scripts', 'build-native.mjs'), path.join(root, 'scripts', 'build-native.mjs'));
+    cpSync(path.join(repo, 'native'), path.join(root, 'native'), { recursive: true, filter: (src) => !src.includes(`${path.sep}build`) });
+    const r = spawnSync(process.execPath, [path.join(root, 'scripts', 'build-native.mjs')], { encoding: 'utf8', env: { ...process.env, DLT_NO_BLAS: '1' } });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('native backend not built: the BLAS is hidden from the build (DLT_NO_BLAS=1)');
+    expect(r.stdout).toContain('apt-get install libopenblas-dev');
+    const recorded = JSON.parse(readFileSync(path.join(root, 'native', 'build', 'status.json'), 'utf8'));
+    expect(recorded).toEqual({ built: false, reason: 'the BLAS is hidden from the build (DLT_NO_BLAS=1)' });
+    expect(existsSync(path.join(root, 'native', 'build', 'Release'))).toBe(false);
+    temp.cleanup();
   });
 });
