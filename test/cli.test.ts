@@ -4,6 +4,8 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { readSafetensors } from '../src/snapshot/safetensors.js';
+import { DEFAULT_THREADS } from '../src/tensor/backend.js';
+import { nativeStatus } from '../src/tensor/native.js';
 import { dlt, expectInputError, tempDir } from './support/cli.js';
 import { metricsWithoutClock } from './support/resumeSupport.js';
 
@@ -60,7 +62,10 @@ describe('dlt train', () => {
     expect(records.filter((r) => r.kind === 'step')).toHaveLength(54);
     expect(epochs[29].train_loss_avg).toBeLessThan(epochs[0].train_loss_avg);
     const summary = JSON.parse(readFileSync(path.join(runDir, 'summary.json'), 'utf8'));
-    expect(summary).toMatchObject({ name: 'spiral-test', epochs: 30, steps: 270, backend: 'js', dtype: 'float32' });
+    // --backend auto (the default) takes the native backend wherever it built.
+    const backend = nativeStatus().loaded ? 'native' : 'js';
+    const threads = backend === 'native' ? DEFAULT_THREADS : 1;
+    expect(summary).toMatchObject({ name: 'spiral-test', epochs: 30, steps: 270, backend, threads, dtype: 'float32' });
     expect(summary.test_accuracy).toBeGreaterThan(0.8);
   });
 
@@ -91,6 +96,28 @@ describe('dlt train', () => {
     // A different seed gives a different run.
     const other = dlt(['train', config, '--out', out, '--seed', '8'], tmp.dir);
     expect(metricsWithoutClock(other.stdout.split('\n')[0]!)).not.toEqual(metricsWithoutClock(runDir));
+  });
+
+  it('--backend js and --threads are printed at start and recorded in summary.json', () => {
+    const js = dlt(['train', config, '--out', out, '--backend', 'js'], tmp.dir);
+    expect(js.code).toBe(0);
+    expect(js.stdout).toContain('backend js (1 thread), float32');
+    const jsDir = js.stdout.split('\n')[0]!;
+    expect(JSON.parse(readFileSync(path.join(jsDir, 'summary.json'), 'utf8'))).toMatchObject({ backend: 'js', threads: 1 });
+    if (!nativeStatus().loaded) return; // the rest needs the native backend
+    const native = dlt(['train', config, '--out', out, '--backend', 'native', '--threads', '2'], tmp.dir);
+    expect(native.code).toBe(0);
+    expect(native.stdout).toContain('backend native (2 threads), float32');
+    expect(JSON.parse(readFileSync(path.join(native.stdout.split('\n')[0]!, 'summary.json'), 'utf8'))).toMatchObject({ backend: 'native', threads: 2 });
+    // Resuming on another backend than the run's works, with a warning.
+    const resumed = dlt(['resume', jsDir, '--epochs', '31', '--backend', 'native'], tmp.dir);
+    expect(resumed.code).toBe(0);
+    expect(resumed.stderr).toContain('this run was trained on the js backend and resumes on native');
+  });
+
+  it('bad thread counts are input errors', () => {
+    expect(expectInputError(dlt(['train', config, '--out', out, '--threads', '0'], tmp.dir))).toContain("option '--threads <n>' argument '0' is invalid");
+    expect(expectInputError(dlt(['train', config, '--out', out], tmp.dir, { DLT_THREADS: 'many' }))).toContain('DLT_THREADS=many: expected a whole number');
   });
 
   it('dlt eval reports on the test split, as a table and as JSON', () => {
