@@ -6,6 +6,7 @@
  * retained here. Sizes are checked against the arrays before any memory is touched, so
  * a wrong call from JavaScript is a thrown RangeError, never a corrupted heap.
  */
+#define _POSIX_C_SOURCE 199309L /* clock_gettime under -std=c11 */
 #include <node_api.h>
 #include <stdbool.h>
 #include <stddef.h>
