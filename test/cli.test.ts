@@ -112,7 +112,7 @@ describe('dlt train', () => {
     // Resuming on another backend than the run's works, with a warning.
     const resumed = dlt(['resume', jsDir, '--epochs', '31', '--backend', 'native'], tmp.dir);
     expect(resumed.code).toBe(0);
-    expect(resumed.stderr).toContain('this run was trained on the js backend and resumes on native');
+    expect(resumed.stderr).toContain('this run was trained on the js backend with 1 thread(s) and resumes on the native backend');
   });
 
   it('bad thread counts are input errors', () => {

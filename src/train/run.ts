@@ -58,8 +58,9 @@ export interface TrainingState {
   metrics_bytes: number;
   /** Training seconds so far (wall clock; excluded from exactness). */
   train_seconds: number;
-  /** The compute backend that took the steps so far (absent in snapshots before it was recorded). */
+  /** The compute backend that took the steps so far, and its threads (absent in older snapshots). */
   backend?: string;
+  threads?: number;
 }
 
 /** What the CLI sets when a SIGINT/SIGTERM arrives: finish the batch, snapshot, stop. */
@@ -166,6 +167,7 @@ export class TrainingRun {
       metrics_bytes: metricsBytes,
       train_seconds: this.trainSeconds,
       backend: this.options.kernels.name,
+      threads: this.options.kernels.threads,
     };
   }
 

@@ -74,10 +74,12 @@ export async function resume(runDir: string, options: ResumeOptions): Promise<Ru
   const state = run.restore(snapshot);
   reporter.runDir(runDir);
   reporter.info(`resuming from ${snapshot.file}: ${state.epoch} epochs and ${state.batch} batches done, step ${state.step}`);
-  if (state.backend && state.backend !== options.kernels.name) {
+  const { name, threads } = options.kernels;
+  const before = state.backend === undefined ? undefined : `${state.backend} backend with ${state.threads ?? 1} thread(s)`;
+  if (before !== undefined && before !== `${name} backend with ${threads} thread(s)`) {
     reporter.warn(
-      `this run was trained on the ${state.backend} backend and resumes on ${options.kernels.name}: matrix products round differently, ` +
-        `so the result will not be bit-identical to an uninterrupted run (use --backend ${state.backend} for that)`,
+      `this run was trained on the ${before} and resumes on the ${name} backend with ${threads} thread(s): matrix products may round ` +
+        `differently, so the result will not be bit-identical to an uninterrupted run (use --backend ${state.backend} --threads ${state.threads ?? 1} for that)`,
     );
   }
   if (config !== snapshot.config) writeFileAtomic(path.join(runDir, 'config.yaml'), toYaml(config));
