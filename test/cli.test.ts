@@ -37,6 +37,8 @@ describe('dlt train', () => {
   it('trains the spiral and writes the run directory of SPEC §4', () => {
     expect(first.stderr).toBe('');
     expect(first.code).toBe(0);
+    // Without the native addon, the start line says why the JavaScript backend runs.
+    if (!nativeStatus().loaded) expect(first.stdout).toMatch(/backend js \(1 thread\), float32 \(the native backend is .+\)/);
     expect(path.dirname(runDir)).toBe(out);
     expect(path.basename(runDir)).toMatch(/^spiral-test-\d{8}-\d{6}$/);
     for (const f of ['config.yaml', 'metrics.jsonl', 'summary.json', 'best.safetensors', 'snapshots/latest.safetensors']) {

@@ -14,12 +14,11 @@ export type BackendChoice = 'auto' | 'js' | 'native';
  */
 export const DEFAULT_THREADS = Math.min(2, availableParallelism());
 
-let warned = false;
-
 /**
  * The kernels for `--backend` (or DLT_BACKEND): `auto` takes the native addon when it
- * has loaded and otherwise the JavaScript kernels, saying why once per process;
- * `native` insists on the addon and is an input error without it.
+ * has loaded, and otherwise the JavaScript kernels with a `note` saying why (training
+ * prints it in its start line); `native` insists on the addon and is an input error
+ * without it.
  */
 export function selectKernels(
   choice: string | undefined = process.env.DLT_BACKEND ?? 'auto',
@@ -37,11 +36,7 @@ export function selectKernels(
           `the native backend is unavailable: ${native.reason}. Install libopenblas-dev (Debian/Ubuntu) and run npm run build:native, or use --backend js`,
         );
       }
-      if (!warned) {
-        warned = true;
-        process.stderr.write(`note: using the JavaScript backend; the native backend is ${native.reason}\n`);
-      }
-      return jsKernels;
+      return { ...jsKernels, note: `the native backend is ${native.reason}` };
     }
     default:
       throw new InputError(`unknown backend "${choice}"; choose auto, js or native`);

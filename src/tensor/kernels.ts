@@ -12,6 +12,8 @@ export interface Kernels {
   readonly name: string;
   /** Threads the kernels may use (1 for the JavaScript backend). */
   readonly threads: number;
+  /** Why these kernels were chosen, when they are a fallback (no native addon, say). */
+  readonly note?: string;
   /**
    * C = op(A)·op(B) (+ C when `accumulate`), where op(A) is [m×k] and op(B) is [k×n].
    * A is stored [m×k], or [k×m] when `transA`; B is [k×n], or [n×k] when `transB`.

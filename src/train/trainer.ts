@@ -142,7 +142,8 @@ function describeRun(run: TrainingRun, options: RunOptions): void {
     `data: ${splits.train.indices.length} train` +
       (splits.val ? `, ${splits.val.indices.length} validation` : '') +
       (splits.test ? `, ${splits.test.indices.length} test` : '') +
-      `; backend ${options.kernels.name} (${options.kernels.threads} thread${options.kernels.threads === 1 ? '' : 's'}), ${run.config.training.dtype}`,
+      `; backend ${options.kernels.name} (${options.kernels.threads} thread${options.kernels.threads === 1 ? '' : 's'}), ${run.config.training.dtype}` +
+      (options.kernels.note ? ` (${options.kernels.note})` : ''),
   );
 }
 
