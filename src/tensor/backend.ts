@@ -7,10 +7,9 @@ export type BackendChoice = 'auto' | 'js' | 'native';
 
 /**
  * Threads for the native BLAS unless --threads or DLT_THREADS says otherwise: two, or one
- * on a single-CPU machine. Measured with `npm run bench` on the 2-vCPU machine dlt is
- * developed on: two BLAS threads trained the reference MLP at 30,100 samples/s against
- * 22,600 with one, and LeNet at 1,970 against 1,780. More threads are untested, and the
- * small products of a training step gain little from them.
+ * on a single-CPU machine. Measured on the 2-vCPU machine dlt is developed on: LeNet
+ * trained at 1,780 samples/s with one thread against 1,970–2,270 with two; the MLP's runs
+ * scattered too widely to tell (README, "Backends"). More threads are untested.
  */
 export const DEFAULT_THREADS = Math.min(2, availableParallelism());
 
