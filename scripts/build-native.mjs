@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 const nativeDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'native');
 const buildDir = join(nativeDir, 'build');
 const HOW_TO_ENABLE =
-  'for the fast native backend install a CBLAS (Debian/Ubuntu: apt-get install libopenblas-dev; macOS: xcode-select --install) and run npm rebuild dlt, or npm run build:native';
+  'for the fast native backend install a CBLAS (Debian/Ubuntu: apt-get install libopenblas-dev; macOS: xcode-select --install) and run npm run build:native';
 
 /** The candidate BLAS installations, most preferred first. */
 function candidates() {
