@@ -149,7 +149,10 @@ training: {epochs: 40, batch_size: 12, loss_window: 3, log_every: 1, snapshot_ev
       await waitFor(() => exited || Date.now() >= deadline, delay + 60_000, 'the kill time');
       if (exited) {
         const r = await p.done;
-        expect(r.code, r.stderr).toBe(0);
+        // A resume of a run killed after its final snapshot but before summary.json finds
+        // nothing left to train and says so (README, known limitations); the last resume
+        // below checks that case.
+        if (!(r.code === 2 && /already completed/.test(r.stderr))) expect(r.code, r.stderr).toBe(0);
         stats.finishedAlone++;
         return false;
       }
