@@ -112,6 +112,13 @@ static napi_value gemm(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* Runs LOOP(float) or LOOP(double), as the arrays' element type says. */
+#define FOR_ELEMENT_TYPE(type, LOOP)            \
+  do {                                          \
+    if ((type) == napi_float32_array) LOOP(float); \
+    else LOOP(double);                          \
+  } while (0)
+
 static bool get_double(napi_env env, napi_value value, double *out) {
   return napi_get_value_double(env, value, out) == napi_ok;
 }
@@ -167,8 +174,7 @@ static napi_value sgd_momentum_step(napi_env env, napi_callback_info info) {
   if (!get_double(env, argv[3], &lr) || !get_double(env, argv[4], &momentum)) return throw_range(env, "sgdMomentumStep: lr and momentum must be numbers");
   CHECK(napi_get_value_bool(env, argv[5], &nesterov));
   const size_t n = arr[0].length;
-  if (arr[0].type == napi_float32_array) SGD_MOMENTUM_LOOP(float);
-  else SGD_MOMENTUM_LOOP(double);
+  FOR_ELEMENT_TYPE(arr[0].type, SGD_MOMENTUM_LOOP);
   return NULL;
 }
 
@@ -199,8 +205,7 @@ static napi_value adam_step(napi_env env, napi_callback_info info) {
       !get_double(env, argv[7], &sqrt_correction2) || !get_double(env, argv[8], &eps))
     return throw_range(env, "adamStep: the hyperparameters must be numbers");
   const size_t n = arr[0].length;
-  if (arr[0].type == napi_float32_array) ADAM_LOOP(float);
-  else ADAM_LOOP(double);
+  FOR_ELEMENT_TYPE(arr[0].type, ADAM_LOOP);
   return NULL;
 }
 
@@ -246,8 +251,7 @@ static napi_value weight_decay_grad(napi_env env, napi_callback_info info) {
   double two_l2, l1;
   if (!get_double(env, argv[2], &two_l2) || !get_double(env, argv[3], &l1)) return throw_range(env, "weightDecayGrad: twoL2 and l1 must be numbers");
   const size_t n = arr[0].length;
-  if (arr[0].type == napi_float32_array) WEIGHT_DECAY_LOOP(float);
-  else WEIGHT_DECAY_LOOP(double);
+  FOR_ELEMENT_TYPE(arr[0].type, WEIGHT_DECAY_LOOP);
   return NULL;
 }
 
@@ -321,7 +325,6 @@ static void valid_columns(int64_t W, int64_t s, int64_t p, int64_t j, int64_t ou
   } while (0)
 
 static napi_value unroll(napi_env env, napi_callback_info info, bool adjoint) {
-  const char *name = adjoint ? "col2im" : "im2col";
   size_t argc = 11;
   napi_value argv[11];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
@@ -329,18 +332,15 @@ static napi_value unroll(napi_env env, napi_callback_info info, bool adjoint) {
   int64_t d[9];
   if (argc != 11 || !get_float_array(env, argv[0], &arr[0]) || !get_float_array(env, argv[1], &arr[1]) || !get_dims(env, argv + 2, 9, d))
     return throw_range(env, adjoint ? "col2im: expected (dx, dcols, n, C, H, W, k, s, p, outH, outW)" : "im2col: expected (cols, x, n, C, H, W, k, s, p, outH, outW)");
-  (void)name;
   const int64_t n = d[0], C = d[1], H = d[2], W = d[3], k = d[4], s = d[5], p = d[6], outH = d[7], outW = d[8], P = outH * outW;
   if (arr[0].type != arr[1].type) return throw_range(env, "im2col/col2im: both arrays must have the same element type");
   const size_t image = (size_t)(n * C * H * W), unrolled = (size_t)(C * k * k * n * P);
   if (arr[adjoint ? 0 : 1].length < image || arr[adjoint ? 1 : 0].length < unrolled)
     return throw_range(env, "im2col/col2im: an array is shorter than its shape");
   if (adjoint) {
-    if (arr[0].type == napi_float32_array) COL2IM_LOOP(float);
-    else COL2IM_LOOP(double);
+    FOR_ELEMENT_TYPE(arr[0].type, COL2IM_LOOP);
   } else {
-    if (arr[0].type == napi_float32_array) IM2COL_LOOP(float);
-    else IM2COL_LOOP(double);
+    FOR_ELEMENT_TYPE(arr[0].type, IM2COL_LOOP);
   }
   return NULL;
 }
@@ -398,11 +398,9 @@ static napi_value conv_bias(napi_env env, napi_callback_info info, bool backward
   if (arr[0].length < (size_t)(F * n * P) || arr[1].length < (size_t)(F * n * P) || arr[2].length < (size_t)F)
     return throw_range(env, "addBiasSampleMajor/filterMajorBiasGrad: an array is shorter than its shape");
   if (backward) {
-    if (arr[0].type == napi_float32_array) BIAS_GRAD_LOOP(float);
-    else BIAS_GRAD_LOOP(double);
+    FOR_ELEMENT_TYPE(arr[0].type, BIAS_GRAD_LOOP);
   } else {
-    if (arr[0].type == napi_float32_array) ADD_BIAS_LOOP(float);
-    else ADD_BIAS_LOOP(double);
+    FOR_ELEMENT_TYPE(arr[0].type, ADD_BIAS_LOOP);
   }
   return NULL;
 }
@@ -449,8 +447,7 @@ static napi_value max_pool(napi_env env, napi_callback_info info) {
   const int64_t size = d[0], W = d[1];
   if (arr[0].type != arr[1].type) return throw_range(env, "maxPool: x and y must have the same element type");
   if (size < 1 || arr[1].length < count || argmax_length < count) return throw_range(env, "maxPool: y or argmax is shorter than starts");
-  if (arr[0].type == napi_float32_array) MAX_POOL_LOOP(float);
-  else MAX_POOL_LOOP(double);
+  FOR_ELEMENT_TYPE(arr[0].type, MAX_POOL_LOOP);
   return NULL;
 }
 
