@@ -256,6 +256,117 @@ static napi_value weight_decay_grad(napi_env env, napi_callback_info info) {
 }
 
 /*
+ * relu(x, y, count) and reluGrad(y, dy, dx, count), as elementwise.ts. Written as
+ * selects, which the compiler turns into vector compares and masks: a branch on the
+ * sign of each activation is mispredicted half the time.
+ */
+#define RELU_LOOP(T)                                    \
+  do {                                                  \
+    const T *x = arr[0].data;                           \
+    T *y = arr[1].data;                                 \
+    for (size_t i = 0; i < count; i++) {                \
+      const T v = x[i];                                 \
+      y[i] = v > 0 ? v : (T)0;                          \
+    }                                                   \
+  } while (0)
+
+#define RELU_GRAD_LOOP(T)                                              \
+  do {                                                                 \
+    const T *y = arr[0].data, *dy = arr[1].data;                       \
+    T *dx = arr[2].data;                                               \
+    for (size_t i = 0; i < count; i++) dx[i] = y[i] > 0 ? dy[i] : (T)0; \
+  } while (0)
+
+/* Reads `arrays` float arrays of one element type, then a count no larger than any of them. */
+static const char *get_counted_arrays(napi_env env, napi_value *argv, size_t arrays, float_array *arr, size_t *count) {
+  for (size_t i = 0; i < arrays; i++) {
+    if (!get_float_array(env, argv[i], &arr[i])) return "expected Float32Array or Float64Array arguments";
+    if (arr[i].type != arr[0].type) return "all arrays must have the same element type";
+  }
+  int64_t c;
+  if (!get_int(env, argv[arrays], &c) || c < 0) return "count must be a non-negative integer";
+  for (size_t i = 0; i < arrays; i++)
+    if ((uint64_t)arr[i].length < (uint64_t)c) return "an array is shorter than count";
+  *count = (size_t)c;
+  return NULL;
+}
+
+static napi_value relu(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc != 3) return throw_range(env, "relu: expected 3 arguments");
+  float_array arr[2];
+  size_t count;
+  const char *problem = get_counted_arrays(env, argv, 2, arr, &count);
+  if (problem) return throw_range(env, problem);
+  FOR_ELEMENT_TYPE(arr[0].type, RELU_LOOP);
+  return NULL;
+}
+
+static napi_value relu_grad(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc != 4) return throw_range(env, "reluGrad: expected 4 arguments");
+  float_array arr[3];
+  size_t count;
+  const char *problem = get_counted_arrays(env, argv, 3, arr, &count);
+  if (problem) return throw_range(env, problem);
+  FOR_ELEMENT_TYPE(arr[0].type, RELU_GRAD_LOOP);
+  return NULL;
+}
+
+/*
+ * gatherBytes(dst, src, rows, n, features, table): row k of dst is row rows[k] of the
+ * byte matrix src, each byte b replaced by table[b] (doubles, rounded to dst's type
+ * as a JavaScript store rounds them).
+ */
+#define GATHER_LOOP(T)                                                  \
+  do {                                                                  \
+    T *out = dst.data;                                                  \
+    for (size_t k = 0; k < n; k++) {                                    \
+      const uint8_t *from = bytes + (size_t)rows[k] * features;         \
+      T *to = out + k * features;                                       \
+      for (size_t f = 0; f < features; f++) to[f] = (T)table[from[f]];  \
+    }                                                                   \
+  } while (0)
+
+static napi_value gather_bytes(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc != 6) return throw_range(env, "gatherBytes: expected 6 arguments");
+  float_array dst;
+  if (!get_float_array(env, argv[0], &dst)) return throw_range(env, "gatherBytes: dst must be a Float32Array or Float64Array");
+  napi_typedarray_type type;
+  napi_value buffer;
+  size_t offset, src_length, table_length, rows_length;
+  void *raw;
+  bool is_typed = false;
+  if (napi_is_typedarray(env, argv[1], &is_typed) != napi_ok || !is_typed ||
+      napi_get_typedarray_info(env, argv[1], &type, &src_length, &raw, &buffer, &offset) != napi_ok || type != napi_uint8_array)
+    return throw_range(env, "gatherBytes: src must be a Uint8Array");
+  const uint8_t *bytes = raw;
+  int32_t *rows;
+  if (!get_int32_array(env, argv[2], &rows, &rows_length)) return throw_range(env, "gatherBytes: rows must be an Int32Array");
+  int64_t d[2];
+  if (!get_dims(env, argv + 3, 2, d)) return throw_range(env, "gatherBytes: n and features must be integers between 0 and 2^31-1");
+  const size_t n = (size_t)d[0], features = (size_t)d[1];
+  if (napi_is_typedarray(env, argv[5], &is_typed) != napi_ok || !is_typed ||
+      napi_get_typedarray_info(env, argv[5], &type, &table_length, &raw, &buffer, &offset) != napi_ok || type != napi_float64_array)
+    return throw_range(env, "gatherBytes: table must be a Float64Array");
+  const double *table = raw;
+  if (table_length < 256) return throw_range(env, "gatherBytes: table must have 256 entries");
+  if (rows_length < n || dst.length < n * features) return throw_range(env, "gatherBytes: rows or dst is shorter than n rows");
+  for (size_t k = 0; k < n; k++) {
+    if (rows[k] < 0 || ((uint64_t)rows[k] + 1) * features > src_length) return throw_range(env, "gatherBytes: a row index is outside src");
+  }
+  FOR_ELEMENT_TYPE(dst.type, GATHER_LOOP);
+  return NULL;
+}
+
+/*
  * im2col(cols, x, n, C, H, W, k, s, p, outH, outW) and col2im(dx, dcols, ...), as
  * src/tensor/spatial.ts: the same values, and col2im's sums in the same order. Instead
  * of testing every column against the padding, the columns [lo, hi) whose input is
@@ -533,6 +644,9 @@ static napi_value init(napi_env env, napi_value exports) {
       {"sgdMomentumStep", NULL, sgd_momentum_step, NULL, NULL, NULL, napi_enumerable, NULL},
       {"adamStep", NULL, adam_step, NULL, NULL, NULL, napi_enumerable, NULL},
       {"weightDecayGrad", NULL, weight_decay_grad, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"relu", NULL, relu, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"reluGrad", NULL, relu_grad, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"gatherBytes", NULL, gather_bytes, NULL, NULL, NULL, napi_enumerable, NULL},
       {"im2col", NULL, im2col, NULL, NULL, NULL, napi_enumerable, NULL},
       {"col2im", NULL, col2im, NULL, NULL, NULL, napi_enumerable, NULL},
       {"addBiasSampleMajor", NULL, add_bias_sample_major, NULL, NULL, NULL, napi_enumerable, NULL},

@@ -1,5 +1,6 @@
 // The native backend's loops around the matrix multiply (im2col, col2im, the conv bias
-// reorderings, max pooling, weight decay) against the JavaScript kernels they replace.
+// reorderings, max pooling, weight decay, ReLU, assembling a batch from bytes) against
+// the JavaScript kernels they replace.
 // They do the same arithmetic in the same order, so the results must agree to the bit,
 // for both dtypes and for every padding/stride combination conv2d and pooling allow.
 import { describe, expect, it } from 'vitest';
@@ -129,6 +130,58 @@ describe.skipIf(!native)(`native spatial kernels match the JavaScript ones bit f
       expectBitIdentical(gNative, gJs);
     });
   }
+
+  for (const [dtype, Type] of DTYPES) {
+    it(`${dtype} ReLU and its gradient, with zeros, NaN and infinities`, () => {
+      const rng = Rng.derive(17, 'native-relu');
+      const x = random(Type, 1003, rng);
+      x.set([0, -0, NaN, Infinity, -Infinity], 10);
+      const count = 1000; // entries past count must keep their stale contents
+      const yJs = random(Type, 1003, rng);
+      const yNative = yJs.slice();
+      jsKernels.relu(x, yJs, count);
+      native!.relu(x, yNative, count);
+      expectBitIdentical(yNative, yJs);
+      expect(Array.from(yNative.subarray(10, 15))).toEqual([0, 0, 0, Infinity, 0]);
+      const dy = random(Type, 1003, rng);
+      const dxJs = random(Type, 1003, rng);
+      const dxNative = dxJs.slice();
+      jsKernels.reluGrad(yJs, dy, dxJs, count);
+      native!.reluGrad(yNative, dy, dxNative, count);
+      expectBitIdentical(dxNative, dxJs);
+      expect(dxNative[13]).toBe(dy[13]);
+      expect(dxNative[12]).toBe(0);
+    });
+
+    it(`${dtype} assembling a batch from byte rows through a table`, () => {
+      const rng = Rng.derive(19, 'native-gather');
+      const features = 37;
+      const src = new Uint8Array(10 * features);
+      for (let i = 0; i < src.length; i++) src[i] = rng.nextInt(256);
+      const table = new Float64Array(256);
+      for (let b = 0; b < 256; b++) table[b] = (b - 0.3) / 255.7;
+      const rows = Int32Array.of(3, 0, 9, 3, 7);
+      const n = 4; // rows[4] is not part of the batch
+      const dstJs = random(Type, 5 * features, rng);
+      const dstNative = dstJs.slice();
+      jsKernels.gatherBytes(dstJs, src, rows, n, features, table);
+      native!.gatherBytes(dstNative, src, rows, n, features, table);
+      expectBitIdentical(dstNative, dstJs);
+      expect(dstNative[2 * features + 5]).toBe(Type.of(table[src[9 * features + 5]!]!)[0]);
+    });
+  }
+
+  it('rejects a batch row outside the byte matrix, a short table and a count past the arrays', () => {
+    const src = new Uint8Array(12);
+    const dst = new Float32Array(8);
+    const table = new Float64Array(256);
+    expect(() => native!.gatherBytes(dst, src, Int32Array.of(0, 3), 2, 4, table)).toThrow(RangeError);
+    expect(() => native!.gatherBytes(dst, src, Int32Array.of(0, -1), 2, 4, table)).toThrow(RangeError);
+    expect(() => native!.gatherBytes(dst, src, Int32Array.of(0, 2), 2, 4, new Float64Array(255))).toThrow(RangeError);
+    expect(() => native!.gatherBytes(dst, src, Int32Array.of(0), 2, 4, table)).toThrow(RangeError);
+    expect(() => native!.relu(new Float32Array(4), new Float32Array(3), 4)).toThrow(RangeError);
+    expect(() => native!.reluGrad(new Float32Array(4), new Float32Array(4), new Float64Array(4), 4)).toThrow(RangeError);
+  });
 
   it('rejects a pooling window that reaches outside x, instead of reading past it', () => {
     const x = new Float32Array(16);

@@ -1,3 +1,4 @@
+import type { Kernels } from '../tensor/kernels.js';
 import type { FloatArray } from '../tensor/types.js';
 import { sizeOf } from '../tensor/types.js';
 import { SignatureHash, Workspace, type Layer, type LayerContext } from './layer.js';
@@ -61,14 +62,16 @@ abstract class OutputCachedActivation implements Layer {
 /** ReLU: y = max(0, x); dy/dx = 1 where x > 0, else 0 (0 at the kink, as PyTorch). */
 export class Relu extends OutputCachedActivation {
   readonly type = 'relu';
+  private readonly kernels: Kernels;
+  constructor(ctx: LayerContext) {
+    super(ctx);
+    this.kernels = ctx.kernels;
+  }
   protected apply(x: FloatArray, y: FloatArray, count: number): void {
-    for (let i = 0; i < count; i++) {
-      const v = x[i]!;
-      y[i] = v > 0 ? v : 0;
-    }
+    this.kernels.relu(x, y, count);
   }
   protected derive(y: FloatArray, dy: FloatArray, dx: FloatArray, count: number): void {
-    for (let i = 0; i < count; i++) dx[i] = y[i]! > 0 ? dy[i]! : 0;
+    this.kernels.reluGrad(y, dy, dx, count);
   }
   /** The derivative jumps from 0 to 1 at x = 0. */
   kinkSignature(): number {

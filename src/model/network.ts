@@ -30,6 +30,8 @@ export class Network {
   readonly inputSize: number;
   readonly outputSize: number;
   readonly dtype: DType;
+  /** Index of the first layer that has parameters (layers.length when none has). */
+  private readonly firstWithParams: number;
 
   /** The network a config's layer list describes. */
   constructor(specs: readonly LayerSpec[], inputShape: readonly number[], options: NetworkOptions);
@@ -48,6 +50,8 @@ export class Network {
     }
     this.layers = layers;
     this.outputSize = shape[0]!;
+    const first = layers.findIndex((l) => l.params.length > 0);
+    this.firstWithParams = first < 0 ? layers.length : first;
   }
 
   /**
@@ -71,12 +75,12 @@ export class Network {
    * layer owns, valid until the next backward); otherwise return undefined.
    */
   backward(dScores: FloatArray, n: number, needInputGrad = false): FloatArray | undefined {
+    // Training never consumes dL/dx below the first layer with parameters: unless asked
+    // for it, stop there, and let that layer skip its input gradient (for a dense layer
+    // on images, that is a third of the backward pass).
+    const stop = needInputGrad ? 0 : this.firstWithParams;
     let d = dScores;
-    for (let i = this.layers.length - 1; i >= 0; i--) {
-      // Training never consumes dL/dx of the first layer: skip it unless asked (for a
-      // dense layer on images, that is a third of the backward pass).
-      d = this.layers[i]!.backward(d, n, i > 0 || needInputGrad);
-    }
+    for (let i = this.layers.length - 1; i >= stop; i--) d = this.layers[i]!.backward(d, n, i > stop || needInputGrad);
     return needInputGrad ? d : undefined;
   }
 

@@ -60,3 +60,30 @@ export function weightDecayGrad(w: FloatArray, g: FloatArray, twoL2: number, l1:
     g[i] += twoL2 * v + (v > 0 ? l1 : v < 0 ? -l1 : 0);
   }
 }
+
+/** ReLU's forward pass: y = x where x > 0, else 0 (a NaN input gives 0). */
+export function relu(x: FloatArray, y: FloatArray, count: number): void {
+  for (let i = 0; i < count; i++) {
+    const v = x[i]!;
+    y[i] = v > 0 ? v : 0;
+  }
+}
+
+/** ReLU's backward pass from its output: dx = dy where y > 0, else 0. */
+export function reluGrad(y: FloatArray, dy: FloatArray, dx: FloatArray, count: number): void {
+  for (let i = 0; i < count; i++) dx[i] = y[i]! > 0 ? dy[i]! : 0;
+}
+
+/**
+ * Assembles a batch from bytes: row k of `dst` is row rows[k] of `src` (each row
+ * `features` bytes long) mapped through `table`, for k < n. A table of the 256 possible
+ * values, each worked out once in doubles, gives the same floats as the arithmetic per
+ * element would.
+ */
+export function gatherBytes(dst: FloatArray, src: Uint8Array, rows: Int32Array, n: number, features: number, table: Float64Array): void {
+  for (let k = 0; k < n; k++) {
+    const from = rows[k]! * features;
+    const to = k * features;
+    for (let f = 0; f < features; f++) dst[to + f] = table[src[from + f]!]!;
+  }
+}

@@ -1,4 +1,4 @@
-import { adamStep, sgdMomentumStep, weightDecayGrad } from './elementwise.js';
+import { adamStep, gatherBytes, relu, reluGrad, sgdMomentumStep, weightDecayGrad } from './elementwise.js';
 import { gemm } from './gemm.js';
 import { addBiasSampleMajor, col2im, filterMajorBiasGrad, im2col, maxPool } from './spatial.js';
 
@@ -27,6 +27,12 @@ export interface Kernels {
   adamStep: typeof adamStep;
   /** g += 2·l2·w + l1·sign(w) (see elementwise.ts). */
   weightDecayGrad: typeof weightDecayGrad;
+  /** ReLU forward (see elementwise.ts). */
+  relu: typeof relu;
+  /** ReLU backward, from the forward output (see elementwise.ts). */
+  reluGrad: typeof reluGrad;
+  /** A batch of byte rows, each byte mapped through a 256-entry table (see elementwise.ts). */
+  gatherBytes: typeof gatherBytes;
   /** Convolution's unrolling of receptive fields into columns (see spatial.ts). */
   im2col: typeof im2col;
   /** The adjoint of im2col (see spatial.ts). */
@@ -47,6 +53,9 @@ export const jsKernels: Kernels = {
   sgdMomentumStep,
   adamStep,
   weightDecayGrad,
+  relu,
+  reluGrad,
+  gatherBytes,
   im2col,
   col2im,
   addBiasSampleMajor,

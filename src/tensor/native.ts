@@ -9,6 +9,9 @@ export interface Addon {
   sgdMomentumStep: Kernels['sgdMomentumStep'];
   adamStep: Kernels['adamStep'];
   weightDecayGrad: Kernels['weightDecayGrad'];
+  relu: Kernels['relu'];
+  reluGrad: Kernels['reluGrad'];
+  gatherBytes: Kernels['gatherBytes'];
   im2col: Kernels['im2col'];
   col2im: Kernels['col2im'];
   addBiasSampleMajor: Kernels['addBiasSampleMajor'];
@@ -60,6 +63,21 @@ function buildReason(): string {
 /** Kernels backed by the addon's CBLAS, with the BLAS set to `threads` threads. */
 export function nativeKernels(addon: Addon, threads: number): Kernels {
   addon.setThreads(threads);
-  const { gemm, sgdMomentumStep, adamStep, weightDecayGrad, im2col, col2im, addBiasSampleMajor, filterMajorBiasGrad, maxPool } = addon;
-  return { name: 'native', threads, gemm, sgdMomentumStep, adamStep, weightDecayGrad, im2col, col2im, addBiasSampleMajor, filterMajorBiasGrad, maxPool };
+  const { gemm, sgdMomentumStep, adamStep, weightDecayGrad, relu, reluGrad, gatherBytes, im2col, col2im, addBiasSampleMajor, filterMajorBiasGrad, maxPool } = addon;
+  return {
+    name: 'native',
+    threads,
+    gemm,
+    sgdMomentumStep,
+    adamStep,
+    weightDecayGrad,
+    relu,
+    reluGrad,
+    gatherBytes,
+    im2col,
+    col2im,
+    addBiasSampleMajor,
+    filterMajorBiasGrad,
+    maxPool,
+  };
 }

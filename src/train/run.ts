@@ -133,7 +133,7 @@ export class TrainingRun {
     this.optimizer = createOptimizer(config.optimizer, params, options.kernels);
     this.regularizer = new Regularizer(config.regularization, params, options.kernels);
     this.schedule = createSchedule(config.schedule, config.optimizer.lr);
-    this.prep = Preprocessor.fit(config.data.preprocess, this.splits.train);
+    this.prep = Preprocessor.fit(config.data.preprocess, this.splits.train, options.kernels);
     this.shuffleRng = Rng.derive(config.seed, 'shuffle');
     this.shuffleAtEpochStart = this.shuffleRng.toState();
     this.rolling = new RollingAverage(training.loss_window);

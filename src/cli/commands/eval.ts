@@ -33,7 +33,8 @@ export function evalCommand(target: string, options: EvalCommandOptions): EvalRe
   const file = snapshotFile(target);
   const snapshot = readSnapshot(file);
   const { config } = snapshot;
-  const { network, loss } = buildModel(config, selectKernels(options.backend, options.threads));
+  const kernels = selectKernels(options.backend, options.threads);
+  const { network, loss } = buildModel(config, kernels);
   loadParams(network, snapshot);
   const splits = loadSplits(config, new Set(['train', split]));
   const chosen = splits[split];
@@ -41,7 +42,7 @@ export function evalCommand(target: string, options: EvalCommandOptions): EvalRe
     const has = (['train', 'val', 'test'] as const).filter((s) => splits[s]);
     throw new InputError(`the run's config has no ${split} split (data.${split === 'val' ? 'validation' : split}); choose --split ${has.join(' or ')}`, file);
   }
-  const prep = Preprocessor.fit(config.data.preprocess, splits.train);
+  const prep = Preprocessor.fit(config.data.preprocess, splits.train, kernels);
   return { split, snapshot: file, ...evaluate(network, loss, prep, chosen, EVAL_BATCH) };
 }
 
