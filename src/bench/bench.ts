@@ -13,7 +13,10 @@
  * is its own. (PyTorch's speed depends on the BLAS Debian gives it: install
  * libopenblas0-pthread, or it runs on the slow reference BLAS.)
  *
- * Usage: npm run bench [-- --only mlp|lenet] [-- --backend js|native] [-- --epochs N] [-- --threads N]
+ * Each network's measurements run in rounds (--repeat, default 3 for the MLP and 1 for
+ * LeNet), every contender once per round; speeds and ratios are the rounds' medians.
+ *
+ * Usage: npm run bench [-- --only mlp|lenet] [-- --backend js|native] [-- --epochs N] [-- --threads N] [-- --repeat N]
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -34,6 +37,8 @@ const TORCH_REFERENCE = path.resolve(repo, '../shared/reference/torch_reference.
 const PYTHON = '/usr/bin/python3';
 /** TensorFlow.js's wasm backend on the MLP, from ../shared/BENCHMARKS.md (not measured here). */
 const TFJS_WASM_MLP = 4150;
+/** Rounds per network unless --repeat says otherwise: an MLP epoch takes seconds, LeNet's minutes. */
+const DEFAULT_ROUNDS = { mlp: 3, lenet: 1 } as const;
 
 const silent: Reporter = { runDir() {}, info() {}, warn() {}, epochStart() {}, progress() {}, epochEnd() {} };
 
@@ -173,36 +178,53 @@ async function main(): Promise<void> {
 
   const networks: Network[] = argument('--only') ? [argument('--only') as Network] : ['mlp', 'lenet'];
   for (const network of networks) {
-    const results = new Map<string, Measurement>();
-    for (const backend of backends) {
-      const m = measureDlt(network, backend, backend === 'js' ? 1 : threads, dataDir, epochs);
-      if (typeof m === 'string') console.log(`${network} dlt ${backend}: ${m}`);
-      else results.set(`dlt ${backend}`, m);
+    // Rounds interleave every contender, so that a slow spell on this shared machine
+    // falls on all of them; a ratio is taken within each round, and the median reported.
+    const rounds = Number(argument('--repeat') ?? DEFAULT_ROUNDS[network]);
+    const results = new Map<string, Measurement[]>();
+    const record = (who: string, m: Measurement | string) => {
+      if (typeof m === 'string') console.log(`${network} ${who}: ${m}`);
+      else results.set(who, [...(results.get(who) ?? []), m]);
+    };
+    for (let round = 0; round < rounds; round++) {
+      for (const backend of backends) record(`dlt ${backend}`, measureDlt(network, backend, backend === 'js' ? 1 : threads, dataDir, epochs));
+      const torch = measureTorch(network, epochs);
+      if (typeof torch === 'string' && round === 0) console.log(`${network} pytorch: skipped (${torch})`);
+      else if (typeof torch !== 'string') record('pytorch', torch);
     }
-    const torch = measureTorch(network, epochs);
-    if (typeof torch === 'string') console.log(`${network} pytorch: skipped (${torch})`);
-    else results.set('pytorch', torch);
-    for (const [who, m] of results) {
+    for (const [who, ms] of results) {
+      const speeds = ms.map((m) => m.samplesPerS);
       console.log(
-        `${network} ${who}: ${count(m.samplesPerS)} samples/s over ${epochs} epoch(s), ` +
-          `test accuracy ${m.accuracy.toFixed(4)}, peak RSS ${count(m.peakRssMiB)} MiB`,
+        `${network} ${who}: ${count(median(speeds))} samples/s over ${epochs} epoch(s)` +
+          (ms.length > 1 ? ` (median of ${ms.length} rounds: ${speeds.map(count).join(', ')})` : '') +
+          `, test accuracy ${ms[0]!.accuracy.toFixed(4)}, peak RSS ${count(Math.max(...ms.map((m) => m.peakRssMiB)))} MiB`,
       );
     }
     const reference = results.get('pytorch');
     for (const backend of backends) {
-      const m = results.get(`dlt ${backend}`);
-      if (!m) continue;
-      if (reference) {
+      const ms = results.get(`dlt ${backend}`);
+      if (!ms) continue;
+      if (reference && reference.length === ms.length) {
+        const ratios = ms.map((m, i) => m.samplesPerS / reference[i]!.samplesPerS);
+        const rss = Math.max(...ms.map((m) => m.peakRssMiB)) / Math.max(...reference.map((m) => m.peakRssMiB));
         console.log(
-          `${network} ratio dlt ${backend}/pytorch: speed ${(m.samplesPerS / reference.samplesPerS).toFixed(3)}×, ` +
-            `peak RSS ${(m.peakRssMiB / reference.peakRssMiB).toFixed(3)}×`,
+          `${network} ratio dlt ${backend}/pytorch: speed ${median(ratios).toFixed(3)}×` +
+            (ratios.length > 1 ? ` (median of the rounds' ${ratios.map((r) => r.toFixed(3)).join(', ')})` : '') +
+            `, peak RSS ${rss.toFixed(3)}×`,
         );
       }
       if (network === 'mlp' && backend === 'js') {
-        console.log(`mlp dlt js/tfjs-wasm (BENCHMARKS.md's ${count(TFJS_WASM_MLP)}, not measured here): ${(m.samplesPerS / TFJS_WASM_MLP).toFixed(3)}×`);
+        const speed = median(ms.map((m) => m.samplesPerS));
+        console.log(`mlp dlt js/tfjs-wasm (BENCHMARKS.md's ${count(TFJS_WASM_MLP)}, not measured here): ${(speed / TFJS_WASM_MLP).toFixed(3)}×`);
       }
     }
   }
+}
+
+function median(xs: readonly number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 if (process.argv[2] === '--child') {
