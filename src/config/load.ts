@@ -124,16 +124,20 @@ function validate<T>(schema: z.ZodType<T>, parsed: ParsedYaml, file: string): T 
 
 /** Make dataset paths absolute, relative to the config's folder (SPEC §3). */
 export function resolvePaths(config: Config, dir: string): Config {
-  const resolveSpec = <T extends DatasetSpec | { fraction: number } | undefined>(spec: T): T => {
-    if (!spec || !('format' in spec) || spec.format !== 'idx') return spec;
-    return { ...spec, images: path.resolve(dir, spec.images), labels: path.resolve(dir, spec.labels) };
+  const resolveSpec = <T extends DatasetSpec | { fraction: number } | undefined>(spec: T, split?: 'train' | 'test'): T => {
+    if (!spec || !('format' in spec)) return spec; // {fraction}, or a named data set
+    if (spec.format === 'idx') return { ...spec, images: path.resolve(dir, spec.images), labels: path.resolve(dir, spec.labels) };
+    if (spec.format === 'csv') return { ...spec, path: path.resolve(dir, spec.path) };
+    // A CIFAR-10 folder's batches default by role; written out so the resolved config says which ran.
+    if (spec.format === 'cifar10') return { ...spec, path: path.resolve(dir, spec.path), ...(spec.split || !split || spec.path.endsWith('.bin') ? {} : { split }) };
+    return spec;
   };
   return {
     ...config,
     data: {
       ...config.data,
-      train: resolveSpec(config.data.train),
-      test: resolveSpec(config.data.test),
+      train: resolveSpec(config.data.train, 'train'),
+      test: resolveSpec(config.data.test, 'test'),
       validation: resolveSpec(config.data.validation),
     },
   };
@@ -258,12 +262,13 @@ function allowedKeys(at: Path, root: unknown, rootSchema: z.ZodType): string[] |
       else if (def.type === 'union' && value && typeof value === 'object') {
         const options = def.options as unknown[];
         const field = def.discriminator as string | undefined;
-        const match = options.find((o) => {
-          const shape = (o as { _zod: { def: { shape?: Record<string, unknown> } } })._zod.def.shape;
-          if (!shape) return false;
-          if (field) return literalOf(shape[field]) === (value as Record<string, unknown>)[field];
-          return Object.keys(value as object).every((k) => k in shape);
-        });
+        const shapeOf = (o: unknown) => (o as { _zod: { def: { shape?: Record<string, unknown> } } })._zod.def.shape;
+        // The form the value is written in: by its discriminator, else the form that
+        // knows most of its keys (a misspelt key leaves the others to go by).
+        const known = (o: unknown) => Object.keys(value as object).filter((k) => k in (shapeOf(o) ?? {})).length;
+        const match = field
+          ? options.find((o) => shapeOf(o) && literalOf(shapeOf(o)![field]) === (value as Record<string, unknown>)[field])
+          : options.filter((o) => shapeOf(o) && known(o) > 0).sort((a, b) => known(b) - known(a))[0];
         if (!match) return undefined;
         s = match;
       } else return s;

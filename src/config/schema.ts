@@ -42,7 +42,43 @@ const paritySpec = z.strictObject({
   format: z.literal('parity'),
   bits: positiveInt.max(16, { error: 'must be at most 16 (2^bits samples are generated)' }).default(8),
 });
-export const datasetSpec = z.discriminatedUnion('format', [idxSpec, spiralSpec, xorSpec, paritySpec]);
+/**
+ * A table in a CSV file: one sample per row, the label in `label_column` (a header name,
+ * or a 0-based index), every other column a numeric feature. Text labels become class
+ * indices in sorted order, decided by data.train (see src/data/csv.ts).
+ */
+const csvSpec = z.strictObject({
+  format: z.literal('csv'),
+  path: z.string().min(1),
+  label_column: z.union([z.string().min(1), nonNegativeInt], {
+    error: 'expected the label column\'s header name (label_column: species) or its 0-based index (label_column: 4)',
+  }),
+  /** Whether the first row names the columns. */
+  header: z.boolean().default(true),
+  delimiter: z.string().length(1, { error: 'expected one character, e.g. "," or ";" (a tab is "\\t" in double quotes)' }).default(','),
+});
+/**
+ * The CIFAR-10 binary batches. `path` is the folder holding data_batch_1.bin … data_batch_5.bin
+ * and test_batch.bin, or one .bin file. `split` picks the batches in a folder; without it,
+ * data.train reads the five data batches and data.test reads test_batch.bin.
+ */
+const cifar10Spec = z.strictObject({
+  format: z.literal('cifar10'),
+  path: z.string().min(1),
+  split: z.enum(['train', 'test']).optional(),
+});
+/**
+ * A data set known by name (src/data/catalog.ts), found in the dataset cache or a known
+ * system folder (`dlt data fetch <name>` downloads it). `split` picks its training or
+ * test part; without it, data.train reads the training part and data.test the test part.
+ */
+const namedSpec = z.strictObject({
+  name: z.enum(['mnist', 'fashion-mnist', 'cifar10']),
+  split: z.enum(['train', 'test']).optional(),
+});
+export const fileSpec = z.discriminatedUnion('format', [idxSpec, csvSpec, cifar10Spec, spiralSpec, xorSpec, paritySpec]);
+export type FileSpec = z.infer<typeof fileSpec>;
+export const datasetSpec = z.union([namedSpec, fileSpec]);
 export type DatasetSpec = z.infer<typeof datasetSpec>;
 
 const fractionSplit = z.strictObject({

@@ -1,6 +1,9 @@
-import type { Config, DatasetSpec } from '../config/schema.js';
+import type { Config, DatasetSpec, FileSpec } from '../config/schema.js';
 import { InputError } from '../errors.js';
 import { Rng } from '../util/rng.js';
+import { locateDataset } from './catalog.js';
+import { loadCifar10 } from './cifar10.js';
+import { labelCsvTable, labelMapping, readCsvTable, type LabelMapping } from './csv.js';
 import type { Dataset } from './dataset.js';
 import { parity, spiral, xor } from './generated.js';
 import { loadIdxDataset } from './idx.js';
@@ -18,13 +21,34 @@ export interface Splits {
   train: Split;
   val?: Split;
   test?: Split;
+  /**
+   * Names of the classes, class k being classes[k], when data.train is a CSV file with
+   * text labels. Saved in snapshots; every split's labels were mapped with it.
+   */
+  classes?: readonly string[];
 }
 
-/** Read or generate one dataset. Generated ones draw from their own stream of the seed. */
-export function loadDataset(spec: DatasetSpec, role: string, seed: number): Dataset {
+/**
+ * Read or generate one dataset. Generated ones draw from their own stream of the seed.
+ * A CSV file's labels are mapped with `labels` (decided by data.train); without one,
+ * the file decides its own mapping (which only data.train may do).
+ */
+export function loadDataset(spec: DatasetSpec, role: string, seed: number, labels?: LabelMapping): { data: Dataset; labels?: LabelMapping } {
+  if ('name' in spec) return loadDataset(locateDataset(spec.name, namedSplit(spec.name, spec.split, role)), role, seed, labels);
+  if (spec.format === 'csv') {
+    const table = readCsvTable(spec.path, { labelColumn: spec.label_column, header: spec.header, delimiter: spec.delimiter }, role);
+    const mapping = labels ?? labelMapping(table);
+    return { data: labelCsvTable(table, mapping), labels: mapping };
+  }
+  return { data: loadUnlabelled(spec, role, seed) };
+}
+
+function loadUnlabelled(spec: Exclude<FileSpec, { format: 'csv' }>, role: string, seed: number): Dataset {
   switch (spec.format) {
     case 'idx':
       return loadIdxDataset(spec.images, spec.labels, role);
+    case 'cifar10':
+      return loadCifar10(spec.path, cifar10Split(spec.path, spec.split, role), role);
     case 'spiral':
       return spiral({ classes: spec.classes, pointsPerClass: spec.points_per_class, noise: spec.noise }, Rng.derive(seed, role));
     case 'xor':
@@ -34,14 +58,47 @@ export function loadDataset(spec: DatasetSpec, role: string, seed: number): Data
   }
 }
 
+/** Which part of a named data set a spec reads: its `split`, else by role, as for CIFAR-10 folders. */
+function namedSplit(name: string, split: 'train' | 'test' | undefined, role: string): 'train' | 'test' {
+  if (split) return split;
+  if (role === 'data.train') return 'train';
+  if (role === 'data.test') return 'test';
+  throw new InputError(
+    `${role} names the data set ${name} but not its part: add split: test or split: train, or hold out part of the training set with validation: {fraction: 0.1}`,
+  );
+}
+
+/**
+ * Which batches of a CIFAR-10 folder a spec reads: its `split`, else by role (data.train
+ * the training batches, data.test the test batch). A validation set must say which.
+ */
+function cifar10Split(location: string, split: 'train' | 'test' | undefined, role: string): 'train' | 'test' {
+  if (split) return split;
+  if (role === 'data.train') return 'train';
+  if (role === 'data.test') return 'test';
+  if (location.endsWith('.bin')) return 'test'; // a single file: the split is not used
+  throw new InputError(
+    `${role} reads a CIFAR-10 folder but does not say which batches: add split: test (test_batch.bin) or split: train ` +
+      `(the five data batches), or hold out part of the training set with validation: {fraction: 0.1}`,
+    location,
+  );
+}
+
 /**
  * The train, validation and test splits of a config. `validation: {fraction}` holds out
  * that share of the training set, chosen by the seed's "split" stream, so the same
  * seed always holds out the same samples.
+ *
+ * @param classes the class names a snapshot was trained with; CSV labels are mapped with
+ *   them instead of the mapping data.train would give now.
  */
-export function loadSplits(config: Config, wanted: ReadonlySet<SplitName> = new Set(['train', 'val', 'test'])): Splits {
+export function loadSplits(config: Config, wanted: ReadonlySet<SplitName> = new Set(['train', 'val', 'test']), classes?: readonly string[]): Splits {
   const { data, seed } = config;
-  const train = loadDataset(data.train, 'data.train', seed);
+  const loaded = loadDataset(data.train, 'data.train', seed, classes);
+  const train = loaded.data;
+  // The training file's mapping serves every split; when data.train is not a CSV file,
+  // CSV labels elsewhere must be class indices like its labels.
+  const labels: LabelMapping = loaded.labels ?? 'indices';
   let trainIndices = range(train.count);
   let val: Split | undefined;
   if (data.validation && 'fraction' in data.validation) {
@@ -56,15 +113,16 @@ export function loadSplits(config: Config, wanted: ReadonlySet<SplitName> = new 
     val = { name: 'val', data: train, indices: order.slice(0, held).sort() };
     trainIndices = order.slice(held).sort();
   } else if (data.validation && wanted.has('val')) {
-    const v = loadDataset(data.validation, 'data.validation', seed);
+    const v = loadDataset(data.validation, 'data.validation', seed, labels).data;
     val = { name: 'val', data: v, indices: range(v.count) };
   }
   let test: Split | undefined;
   if (data.test && wanted.has('test')) {
-    const t = loadDataset(data.test, 'data.test', seed);
+    const t = loadDataset(data.test, 'data.test', seed, labels).data;
     test = { name: 'test', data: t, indices: range(t.count) };
   }
   const splits: Splits = { train: { name: 'train', data: train, indices: trainIndices }, val, test };
+  if (labels !== 'indices') splits.classes = labels;
   for (const split of [splits.train, val, test]) if (split) checkShape(split, config);
   return splits;
 }
@@ -85,6 +143,14 @@ function checkShape(split: Split, config: Config): void {
  * Checked once, before training, so a bad label file fails fast with its position.
  */
 export function checkLabels(splits: Splits, classes: number): void {
+  if (splits.classes && splits.classes.length > classes) {
+    const names = splits.classes.map((c) => `"${c}"`);
+    throw new InputError(
+      `the training data has ${splits.classes.length} classes (${names.length > 12 ? names.slice(0, 12).join(', ') + ', …' : names.join(', ')}) ` +
+        `but the last layer has ${classes} units; give the last dense layer ${splits.classes.length} units`,
+      splits.train.data.source,
+    );
+  }
   for (const split of [splits.train, splits.val, splits.test]) {
     if (!split) continue;
     const labels = split.data.labels;

@@ -8,7 +8,9 @@ import { decodeSafetensors, encodeSafetensors, readSafetensors, type NamedTensor
 /**
  * dlt snapshots (SPEC §5): one safetensors file holding `param/<layer>/<name>` and
  * `optim/<layer>/<name>/<slot>` tensors, with `__metadata__` = { format, version,
- * config (resolved, JSON), state (JSON), sha256 (added by the safetensors writer) }.
+ * config (resolved, JSON), state (JSON), sha256 (added by the safetensors writer) },
+ * plus `classes` (JSON list of class names, class k = classes[k]) when the training
+ * labels were names that dlt mapped to class indices (CSV); eval maps labels with it.
  */
 export const SNAPSHOT_FORMAT = 'dlt-snapshot';
 export const SNAPSHOT_VERSION = 1;
@@ -27,10 +29,18 @@ export interface Snapshot {
   config: Config;
   state: SnapshotState;
   tensors: Map<string, NamedTensor>;
+  /** Class names the labels were mapped with, when they were names (see metadata `classes`). */
+  classes?: string[];
 }
 
 /** The snapshot file's bytes; write them with writeFileAtomic. */
-export function encodeSnapshot(config: Config, network: Network, optimizer: Optimizer | undefined, state: SnapshotState): Uint8Array {
+export function encodeSnapshot(
+  config: Config,
+  network: Network,
+  optimizer: Optimizer | undefined,
+  state: SnapshotState,
+  classes?: readonly string[],
+): Uint8Array {
   const tensors: NamedTensor[] = [];
   for (const { key, param } of network.namedParams()) tensors.push(tensor(`param/${key}`, [...param.shape], param.value));
   if (optimizer) {
@@ -44,6 +54,7 @@ export function encodeSnapshot(config: Config, network: Network, optimizer: Opti
     version: String(SNAPSHOT_VERSION),
     config: JSON.stringify(config),
     state: JSON.stringify({ ...state, optimizer: optimizer?.toState() }),
+    ...(classes ? { classes: JSON.stringify(classes) } : {}),
   });
 }
 
@@ -77,7 +88,15 @@ function checkSnapshot({ tensors, metadata }: SafetensorsFile, file: string): Sn
   if (!Number.isInteger(state?.epoch) || !Number.isInteger(state?.step)) {
     throw new InputError('the training state stored in the snapshot lacks epoch/step; the file is damaged', file);
   }
-  return { file, config: config.data, state, tensors };
+  const snapshot: Snapshot = { file, config: config.data, state, tensors };
+  if (metadata.has('classes')) {
+    const classes = parseJson(metadata.get('classes'), 'classes', file);
+    if (!Array.isArray(classes) || classes.length === 0 || !classes.every((c) => typeof c === 'string')) {
+      throw new InputError('the snapshot\'s "classes" metadata is not a list of class names; the file is damaged', file);
+    }
+    snapshot.classes = classes as string[];
+  }
+  return snapshot;
 }
 
 /** Copy the snapshot's parameters into `network`, checking that every one is present with the right shape and dtype. */

@@ -15,6 +15,7 @@ import type { Kernels } from '../tensor/kernels.js';
 import { allocate, type FloatArray } from '../tensor/types.js';
 import { formatLr } from '../util/format.js';
 import { Rng } from '../util/rng.js';
+import { VERSION } from '../version.js';
 import { evaluate, type Evaluation } from './evaluate.js';
 import type { EpochRecord, MetricsLog } from './metrics.js';
 import type { Reporter } from './reporter.js';
@@ -61,6 +62,8 @@ export interface TrainingState {
   /** The compute backend that took the steps so far, and its threads (absent in older snapshots). */
   backend?: string;
   threads?: number;
+  /** The dlt that wrote the snapshot, for `dlt inspect` (absent in older snapshots). */
+  dlt_version?: string;
 }
 
 /** What the CLI sets when a SIGINT/SIGTERM arrives: finish the batch, snapshot, stop. */
@@ -121,9 +124,11 @@ export class TrainingRun {
   constructor(
     readonly config: Config,
     private readonly options: RunOptions,
+    /** A resumed run's class names (from its snapshot): CSV labels map as they did before. */
+    classes?: readonly string[],
   ) {
     const { training } = config;
-    this.splits = loadSplits(config);
+    this.splits = loadSplits(config, undefined, classes);
     const model = buildModel(config, options.kernels);
     this.network = model.network;
     this.loss = model.loss;
@@ -168,6 +173,7 @@ export class TrainingRun {
       train_seconds: this.trainSeconds,
       backend: this.options.kernels.name,
       threads: this.options.kernels.threads,
+      dlt_version: VERSION,
     };
   }
 
@@ -208,7 +214,7 @@ export class TrainingRun {
   }
 
   snapshotBytes(metricsBytes: number): Uint8Array {
-    return encodeSnapshot(this.config, this.network, this.optimizer, this.toState(metricsBytes) as unknown as Snapshot['state']);
+    return encodeSnapshot(this.config, this.network, this.optimizer, this.toState(metricsBytes) as unknown as Snapshot['state'], this.splits.classes);
   }
 
   /** Train until `training.epochs` epochs are complete. */

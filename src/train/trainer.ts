@@ -45,6 +45,8 @@ export interface RunSummary {
   dtype: string;
   dlt_version: string;
   node_version: string;
+  /** Class names, class k = classes[k], when the training labels were names (CSV). */
+  classes?: readonly string[];
 }
 
 /**
@@ -70,7 +72,7 @@ export async function resume(runDir: string, options: ResumeOptions): Promise<Ru
   const { reporter } = options;
   const snapshot = newestIntactSnapshot(runDir, reporter);
   const config = changedConfig(snapshot, options, runDir);
-  const run = new TrainingRun(config, options);
+  const run = new TrainingRun(config, options, snapshot.classes);
   const state = run.restore(snapshot);
   reporter.runDir(runDir);
   reporter.info(`resuming from ${snapshot.file}: ${state.epoch} epochs and ${state.batch} batches done, step ${state.step}`);
@@ -120,6 +122,7 @@ async function finish(run: TrainingRun, runDir: string, metrics: MetricsLog, opt
     dtype: config.training.dtype,
     dlt_version: VERSION,
     node_version: process.version,
+    ...(run.splits.classes ? { classes: run.splits.classes } : {}),
   };
   writeFileAtomic(path.join(runDir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
   return summary;

@@ -16,12 +16,12 @@ export function networkOf(input: number[], layers: unknown[]): Network {
 }
 
 /** The InputError that `f` throws; fails the test when it throws nothing or something else. */
-export function inputErrorOf(f: () => unknown): Error {
+export function inputErrorOf(f: () => unknown): InputError {
   try {
     f();
   } catch (err) {
     expect(err).toBeInstanceOf(InputError);
-    return err as Error;
+    return err as InputError;
   }
   throw new Error('expected an InputError');
 }

@@ -17,6 +17,8 @@ export interface EvalCommandOptions {
 export interface EvalResult extends Evaluation {
   split: SplitName;
   snapshot: string;
+  /** Class names, class k = classes[k], when the training labels were names (CSV). */
+  classes?: readonly string[];
 }
 
 const EVAL_BATCH = 256;
@@ -36,24 +38,29 @@ export function evalCommand(target: string, options: EvalCommandOptions): EvalRe
   const kernels = selectKernels(options.backend, options.threads);
   const { network, loss } = buildModel(config, kernels);
   loadParams(network, snapshot);
-  const splits = loadSplits(config, new Set(['train', split]));
+  // Labels are mapped to classes as in training, with the snapshot's mapping.
+  const splits = loadSplits(config, new Set(['train', split]), snapshot.classes);
   const chosen = splits[split];
   if (!chosen) {
     const has = (['train', 'val', 'test'] as const).filter((s) => splits[s]);
     throw new InputError(`the run's config has no ${split} split (data.${split === 'val' ? 'validation' : split}); choose --split ${has.join(' or ')}`, file);
   }
   const prep = Preprocessor.fit(config.data.preprocess, splits.train, kernels);
-  return { split, snapshot: file, ...evaluate(network, loss, prep, chosen, EVAL_BATCH) };
+  return { split, snapshot: file, ...evaluate(network, loss, prep, chosen, EVAL_BATCH), ...(splits.classes ? { classes: splits.classes } : {}) };
 }
 
-function snapshotFile(target: string): string {
+/** In a run directory, the snapshots `dlt eval` takes, first found first. */
+export const EVAL_SNAPSHOTS = ['best.safetensors', path.join('snapshots', 'latest.safetensors')] as const;
+
+/** A snapshot file given as such, or the first of `candidates` present in a run directory. */
+export function snapshotFile(target: string, candidates: readonly string[] = EVAL_SNAPSHOTS): string {
   if (!existsSync(target)) throw new InputError('no such run directory or snapshot file', target);
   if (!statSync(target).isDirectory()) return target;
-  for (const candidate of ['best.safetensors', path.join('snapshots', 'latest.safetensors')]) {
+  for (const candidate of candidates) {
     const file = path.join(target, candidate);
     if (existsSync(file)) return file;
   }
-  throw new InputError('not a run directory: it has neither best.safetensors nor snapshots/latest.safetensors', target);
+  throw new InputError(`not a run directory: it has none of ${candidates.join(', ')}`, target);
 }
 
 /** The `--json` object of SPEC §1 (NaN, for a class with no samples, becomes null). */
@@ -65,6 +72,7 @@ export function evalJson(r: EvalResult): object {
     accuracy: r.accuracy,
     per_class_accuracy: r.perClassAccuracy.map((a) => (Number.isNaN(a) ? null : a)),
     confusion: r.confusion,
+    ...(r.classes ? { classes: r.classes } : {}),
   };
 }
 
@@ -77,7 +85,7 @@ export function evalTable(r: EvalResult): string {
     `accuracy  ${r.accuracy.toFixed(4)}`,
     '',
     'class  accuracy',
-    ...r.perClassAccuracy.map((a, c) => `${String(c).padStart(5)}  ${Number.isNaN(a) ? '     -' : a.toFixed(4)}`),
+    ...r.perClassAccuracy.map((a, c) => `${String(c).padStart(5)}  ${Number.isNaN(a) ? '     -' : a.toFixed(4)}${r.classes?.[c] !== undefined ? `  ${r.classes[c]}` : ''}`),
     '',
     'confusion (rows: true class, columns: predicted)',
   ];
