@@ -1,0 +1,56 @@
+/**
+ * The HTML page of `dlt plot`: the chart's SVG inlined (so the page is one file that
+ * views anywhere, offline, even when moved away from plot.svg), the run's facts, and
+ * every lr drop and NaN event in a table. No scripts, no external fonts or styles.
+ */
+import type { ChartEvent } from './learningCurves.js';
+import { el, text } from './svg.js';
+
+export interface PageInput {
+  title: string;
+  /** A standalone SVG document, as learningCurves returns it. */
+  svg: string;
+  facts: readonly [string, string][];
+  events: readonly ChartEvent[];
+}
+
+const STYLE = [
+  'body{margin:8px;font-family:"DejaVu Sans",Helvetica,Arial,sans-serif;color:#222;background:#fff}',
+  'figure{margin:0}',
+  'figure svg{display:block;max-width:100%;height:auto}',
+  'h2{font-size:15px;margin:20px 0 6px}',
+  'table{border-collapse:collapse;font-size:13px}',
+  'th,td{text-align:left;padding:3px 12px 3px 0;vertical-align:top;border-bottom:1px solid #eee}',
+  'th{font-weight:600}',
+  'p.made{font-size:12px;color:#666}',
+].join('');
+
+export function plotPage(input: PageInput): string {
+  // The XML declaration is for the standalone file; inside HTML it is not allowed.
+  const svg = input.svg.replace(/^<\?xml[^>]*\?>\s*/, '').trimEnd();
+  const sections: string[] = [el('figure', {}, '\n', svg, '\n')];
+  if (input.facts.length > 0) {
+    sections.push(el('h2', {}, text('Run')), el('table', { class: 'facts' }, ...input.facts.map(([k, v]) => el('tr', {}, el('th', {}, text(k)), el('td', {}, text(v))))));
+  }
+  sections.push(el('h2', {}, text('Events')));
+  if (input.events.length === 0) {
+    sections.push(el('p', {}, text('No learning-rate drops and no NaN losses.')));
+  } else {
+    const head = el('tr', {}, el('th', {}, text('step')), el('th', {}, text('epoch')), el('th', {}, text('event')));
+    const rows = input.events.map((e) =>
+      el('tr', { class: e.kind }, el('td', {}, text(String(e.step))), el('td', {}, text(String(e.epoch))), el('td', {}, text(e.description))),
+    );
+    sections.push(el('table', { class: 'events' }, head, ...rows));
+  }
+  sections.push(el('p', { class: 'made' }, text('Drawn by dlt plot from the run directory\u2019s metrics.jsonl, config.yaml and summary.json.')));
+
+  return (
+    '<!DOCTYPE html>\n' +
+    '<html lang="en">\n<head>\n<meta charset="utf-8">\n' +
+    `<title>${text(input.title)}</title>\n` +
+    `<style>${STYLE}</style>\n` +
+    '</head>\n<body>\n' +
+    sections.join('\n') +
+    '\n</body>\n</html>\n'
+  );
+}
