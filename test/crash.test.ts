@@ -47,7 +47,7 @@ function checkAfterKill(runDir: string): Set<string> {
   }
   for (const f of readdirSync(runDir)) {
     if (TEMP_FILE.test(f)) leftovers.add(f);
-    else expect(['config.yaml', 'metrics.jsonl', 'snapshots', 'best.safetensors', 'summary.json'], `unexpected file in ${runDir}`).toContain(f);
+    else expect(['config.yaml', 'metrics.jsonl', 'metrics.csv', 'snapshots', 'best.safetensors', 'summary.json'], `unexpected file in ${runDir}`).toContain(f);
   }
   if (existsSync(path.join(runDir, 'best.safetensors'))) expect(() => readSafetensors(path.join(runDir, 'best.safetensors'))).not.toThrow();
   return leftovers;

@@ -5,8 +5,12 @@ import { CHECK_ALL_UP_TO } from '../gradcheck/gradcheck.js';
 import type { StopSignal } from '../train/run.js';
 import { DEFAULT_THREADS } from '../tensor/backend.js';
 import { VERSION } from '../version.js';
+import { dataFetchCommand, dataListCommand, dataListJson, dataListTable, downloadReporter, fetchSummaryLine } from './commands/data.js';
 import { evalCommand, evalJson, evalTable } from './commands/eval.js';
 import { assertPassed, GRADCHECK_DEFAULTS, gradcheckCommand, gradcheckJson, gradcheckTable } from './commands/gradcheck.js';
+import { inspectCommand, inspectJson, inspectTable } from './commands/inspect.js';
+import { plotCommand } from './commands/plot.js';
+import { schemaCommand } from './commands/schema.js';
 import { resumeCommand, trainCommand } from './commands/train.js';
 import { PlainReporter, TtyReporter } from './reporters.js';
 
@@ -91,6 +95,52 @@ function program(): Command {
       const result = gradcheckCommand(file, opts);
       process.stdout.write((opts.json ? JSON.stringify(gradcheckJson(result)) : gradcheckTable(result)) + '\n');
       assertPassed(result);
+    });
+
+  cli
+    .command('schema')
+    .description("print the config's JSON Schema (for editors: yaml-language-server)")
+    .action(() => {
+      process.stdout.write(schemaCommand());
+    });
+
+  cli
+    .command('inspect')
+    .description("show a snapshot's layers, shapes, parameter counts, optimiser slots and training state")
+    .argument('<snapshot|run-dir>', '.safetensors snapshot, or a run directory (its latest snapshot, else best)')
+    .option('--json', 'print one JSON object')
+    .action((target: string, opts: { json?: boolean }) => {
+      const result = inspectCommand(target);
+      process.stdout.write((opts.json ? JSON.stringify(inspectJson(result)) : inspectTable(result)) + '\n');
+    });
+
+  cli
+    .command('plot')
+    .description("draw a run's learning curves (loss, validation accuracy, learning rate) as an SVG and an offline HTML page")
+    .argument('<run-dir>', 'run directory created by dlt train')
+    .option('--out <file-or-dir>', 'x.svg or x.html (the other is written beside it), or a folder (default: the run directory)')
+    .action((runDir: string, opts: { out?: string }) => {
+      const result = plotCommand(runDir, opts);
+      for (const warning of result.warnings) process.stderr.write(`warning: ${warning}\n`);
+      process.stdout.write(`${result.svgFile}\n${result.htmlFile}\n`);
+    });
+
+  const data = cli.command('data').description('named datasets (mnist, fashion-mnist, cifar10): fetch them into the cache, list what is present');
+  data
+    .command('fetch')
+    .description('download a named dataset into the cache ($DLT_DATA, else ~/.cache/dlt), verifying the checksums its authors publish')
+    .argument('<name>', 'mnist, fashion-mnist or cifar10')
+    .action(async (name: string) => {
+      const summary = await dataFetchCommand(name, { reporter: downloadReporter() });
+      process.stdout.write(`${fetchSummaryLine(summary)}\n`);
+    });
+  data
+    .command('list')
+    .description('show which named datasets are present, and where')
+    .option('--json', 'print one JSON object')
+    .action((opts: { json?: boolean }) => {
+      const result = dataListCommand();
+      process.stdout.write((opts.json ? JSON.stringify(dataListJson(result)) : dataListTable(result)) + '\n');
     });
 
   return cli;
