@@ -3,7 +3,7 @@
  * in a fresh process ends bit for bit where the uninterrupted run ends: parameters,
  * optimiser slots, training state, metrics.jsonl and summary.json (wall clock aside).
  */
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
@@ -138,6 +138,19 @@ describe.each(Object.entries(cases))('exact resume: %s', (name, text) => {
     expectExit(r, 0);
     expectSameRun(runDir, reference());
   });
+
+  it('stopped after its final snapshot but before summary.json: resume finishes it', () => {
+    const r = train(file);
+    expectExit(r, 0);
+    // What a kill between the last snapshot and the summary leaves behind.
+    rmSync(path.join(r.runDir, 'summary.json'));
+    const snapshotsBefore = snapshotFiles(r.runDir).map((f) => snapshotFingerprint(path.join(r.runDir, f)));
+    const finished = resume(r.runDir);
+    expectExit(finished, 0);
+    expect(finished.stdout).toContain('every epoch is done but the run has no summary.json: finishing it');
+    expectSameRun(r.runDir, reference());
+    expect(snapshotFiles(r.runDir).map((f) => snapshotFingerprint(path.join(r.runDir, f)))).toEqual(snapshotsBefore);
+  });
 });
 
 describe('dlt resume --epochs and --set', () => {
@@ -173,6 +186,15 @@ describe('dlt resume --epochs and --set', () => {
     const six = train(sgd, {}, ['--set', 'training.epochs=6']);
     expect(metricsWithoutClock(runDir)).toEqual(metricsWithoutClock(six.runDir));
     expect(snapshotFingerprint(path.join(runDir, 'snapshots', 'latest.safetensors'))).toEqual(snapshotFingerprint(path.join(six.runDir, 'snapshots', 'latest.safetensors')));
+  });
+
+  it('a finished run (one with summary.json) is refused without --epochs, and left unchanged', () => {
+    const four = train(sgd);
+    expectExit(four, 0);
+    const before = hashTree(four.runDir);
+    const msg = expectInputError(resume(four.runDir));
+    expect(msg).toMatch(/already completed its 4 epochs; use --epochs N to train further/);
+    expect(hashTree(four.runDir)).toEqual(before);
   });
 
   it('--epochs not above the epochs done is refused', () => {

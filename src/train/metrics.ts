@@ -123,6 +123,20 @@ export class MetricsLog {
     closeSync(this.csvFd);
   }
 
+  /** The last epoch record written, if any. */
+  lastEpoch(): EpochRecord | undefined {
+    const lines = readFileSync(this.file, 'utf8').split('\n');
+    for (let i = lines.length - 1; i >= 0; i--) {
+      if (!lines[i]!.includes('"kind":"epoch"')) continue;
+      try {
+        return JSON.parse(lines[i]!) as EpochRecord;
+      } catch {
+        // An unfinished line: look further back.
+      }
+    }
+    return undefined;
+  }
+
   /** Make metrics.csv match metrics.jsonl (unless it does already) and open it for appending. */
   private rewriteCsv(): number {
     const csv = csvFromJsonl(readFileSync(this.file, 'utf8'));

@@ -272,7 +272,10 @@ export class TrainingRun {
       const samples = Math.max(0, trainCount - firstBatch * batchSize);
       last = this.endEpoch(epoch, seconds, seconds > 0 ? samples / seconds : 0, metrics, store);
     }
-    if (!last) throw new InputError(`the run has already completed its ${training.epochs} epochs; use --epochs N to train further`);
+    // Nothing left to train: the run was stopped after its final snapshot, before its
+    // summary (dlt resume refuses runs that have one). Finish it from the last epoch's record.
+    last ??= metrics.lastEpoch();
+    if (!last) throw new InputError(`the run has completed its ${training.epochs} epochs but its metrics.jsonl holds no epoch record; the file is damaged`, metrics.file);
     const test = this.splits.test ? evaluate(this.network, this.loss, this.prep, this.splits.test, batchSize) : undefined;
     return {
       epochs: this.epoch,
