@@ -26,7 +26,8 @@ describe('readCsvTable', () => {
     expect(t.x).toBeInstanceOf(Float64Array);
     expect(Array.from(t.x)).toEqual([1, 2.5, -300, 0.5]);
     expect(t.labelTexts).toEqual(['x', 'y']);
-    expect(Array.from(t.lines)).toEqual([2, 3]);
+    expect(Array.from(t.labelLines)).toEqual([2, 3]);
+    expect(Array.from(t.labelCols)).toEqual([3, 6]); // "1,x,2.5" and "-3e2,y,.5"
     expect(labelCsvTable(t, labelMapping(t)).sampleShape).toEqual([2]);
   });
 
@@ -34,7 +35,8 @@ describe('readCsvTable', () => {
     const t = read('5.1,3.5,setosa\n6.2,2.9,virginica\n', named(2, false));
     expect(Array.from(t.x)).toEqual([5.1, 3.5, 6.2, 2.9]);
     expect(t.labelTexts).toEqual(['setosa', 'virginica']);
-    expect(Array.from(t.lines)).toEqual([1, 2]);
+    expect(Array.from(t.labelLines)).toEqual([1, 2]);
+    expect(Array.from(t.labelCols)).toEqual([9, 9]);
   });
 
   it('handles quoted cells with delimiters, doubled quotes and line breaks, CRLF, a BOM, spaces and blank lines', () => {
@@ -43,7 +45,8 @@ describe('readCsvTable', () => {
     expect(t.labelTexts).toEqual(['a, b', 'say "hi"', 'two\r\nlines', 'plain']);
     expect(Array.from(t.x)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     // The blank line 3 and the quoted line break (lines 5–6) keep the count of lines right.
-    expect(Array.from(t.lines)).toEqual([2, 4, 5, 7]);
+    expect(Array.from(t.labelLines)).toEqual([2, 4, 5, 7]);
+    expect(Array.from(t.labelCols)).toEqual([3, 3, 3, 6]);
   });
 
   it('reads semicolon-separated files (with "." decimals only)', () => {
@@ -152,7 +155,7 @@ describe('labels to classes', () => {
     const t = read('f,species\n1,Adelie\n2,Emperor\n', named(), 'odd.csv');
     const err = inputErrorOf(() => labelCsvTable(t, ['Adelie', 'Chinstrap', 'Gentoo']));
     expect(err.file).toBe(path.join(tmp.dir, 'odd.csv'));
-    expect(err.position?.line).toBe(3);
+    expect(err.position).toEqual({ line: 3, col: 3 });
     expect(err.message).toContain('label "Emperor" in column 2 ("species") is not one of the 3 classes of the training data ("Adelie", "Chinstrap", "Gentoo")');
     expect(inputErrorOf(() => labelCsvTable(read('f,species\n1,Gentoe\n'), ['Adelie', 'Gentoo'])).message).toContain('did you mean "Gentoo"?');
     expect(inputErrorOf(() => labelCsvTable(read('f,species\n1,a\n'), 'indices')).message).toMatch(/not a whole number/);
@@ -310,7 +313,7 @@ training: {epochs: 20, batch_size: 10}
     expect(r.code).toBe(0);
     expect(JSON.parse(readFileSync(path.join(runDir, 'summary.json'), 'utf8')).classes).toEqual(['ant', 'moth', 'zebra']);
     writeFileSync(path.join(dir, 'train.csv'), trainText + 'bee,1,1\n');
-    expect(expectInputError(dlt(['resume', runDir, '--epochs', '22'], dir))).toContain(`${path.join(dir, 'train.csv')}:62:1: label "bee"`);
+    expect(expectInputError(dlt(['resume', runDir, '--epochs', '22'], dir))).toContain(`${path.join(dir, 'train.csv')}:62:1: label "bee"`); // the label is the first column
     writeFileSync(path.join(dir, 'train.csv'), trainText);
   });
 

@@ -42,8 +42,9 @@ export interface CsvTable {
   featureNames: string[];
   /** The label cell of each row, trimmed. */
   labelTexts: string[];
-  /** Line in the file where each row starts, for messages. */
-  lines: Int32Array;
+  /** Where each row's label cell is in the file (1-based line and column), for messages. */
+  labelLines: Int32Array;
+  labelCols: Int32Array;
   /** The label column, described for messages: `"species" (column 5)`. */
   labelColumn: string;
   source: string;
@@ -92,7 +93,8 @@ export function readCsvTable(file: string, options: CsvOptions, role: string): C
   const features = width - 1;
   const x = new Float64Array(rows.length * features);
   const labelTexts: string[] = new Array<string>(rows.length);
-  const lines = new Int32Array(rows.length);
+  const labelLines = new Int32Array(rows.length);
+  const labelCols = new Int32Array(rows.length);
   const describe = (c: number): string => (headerRecord ? `column ${c + 1} ("${names[c]}")` : `column ${c + 1}`);
   rows.forEach((row, r) => {
     if (row.fields.length !== width) {
@@ -104,13 +106,13 @@ export function readCsvTable(file: string, options: CsvOptions, role: string): C
         { line: row.lines[0]!, col: 1 },
       );
     }
-    lines[r] = row.lines[0]!;
     let f = 0;
     for (let c = 0; c < width; c++) {
       const cell = row.fields[c]!.trim();
       if (c === label) {
         if (cell === '') throw new InputError(`the label cell, ${describe(c)}, is empty; give every row a label or drop the row`, file, at(row, c));
         labelTexts[r] = cell;
+        ({ line: labelLines[r], col: labelCols[r] } = at(row, c));
         continue;
       }
       const value = NUMBER.test(cell) ? Number(cell) : NaN;
@@ -132,7 +134,8 @@ export function readCsvTable(file: string, options: CsvOptions, role: string): C
     count: rows.length,
     featureNames: names.filter((_, c) => c !== label),
     labelTexts,
-    lines,
+    labelLines,
+    labelCols,
     labelColumn: describe(label),
     source: file,
   };
@@ -160,7 +163,7 @@ export function labelCsvTable(table: CsvTable, mapping: LabelMapping): Dataset {
     const text = table.labelTexts[r]!;
     const k = index ? index.get(text) : WHOLE.test(text) ? Number(text) : undefined;
     if (k === undefined || !Number.isSafeInteger(k)) {
-      const where = { line: table.lines[r]!, col: 1 };
+      const where = { line: table.labelLines[r]!, col: table.labelCols[r]! };
       if (index) {
         const near = didYouMean(text, mapping as readonly string[]);
         throw new InputError(
