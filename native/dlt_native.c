@@ -217,16 +217,22 @@ static bool get_dims(napi_env env, napi_value *argv, size_t count, int64_t *out)
   return true;
 }
 
-static bool get_int32_array(napi_env env, napi_value value, int32_t **data, size_t *length) {
+/* A typed array of element type `want`: its data pointer and length. */
+static bool get_typed_array(napi_env env, napi_value value, napi_typedarray_type want, void **data, size_t *length) {
   bool is_typed = false;
   if (napi_is_typedarray(env, value, &is_typed) != napi_ok || !is_typed) return false;
   napi_typedarray_type type;
   napi_value buffer;
   size_t offset;
+  if (napi_get_typedarray_info(env, value, &type, length, data, &buffer, &offset) != napi_ok) return false;
+  return type == want;
+}
+
+static bool get_int32_array(napi_env env, napi_value value, int32_t **data, size_t *length) {
   void *raw;
-  if (napi_get_typedarray_info(env, value, &type, length, &raw, &buffer, &offset) != napi_ok) return false;
+  if (!get_typed_array(env, value, napi_int32_array, &raw, length)) return false;
   *data = raw;
-  return type == napi_int32_array;
+  return true;
 }
 
 /* weightDecayGrad(w, g, twoL2, l1): g += 2·l2·w + l1·sign(w), as elementwise.ts. */
@@ -291,31 +297,27 @@ static const char *get_counted_arrays(napi_env env, napi_value *argv, size_t arr
   return NULL;
 }
 
-static napi_value relu(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc != 3) return throw_range(env, "relu: expected 3 arguments");
-  float_array arr[2];
-  size_t count;
-  const char *problem = get_counted_arrays(env, argv, 2, arr, &count);
-  if (problem) return throw_range(env, problem);
-  FOR_ELEMENT_TYPE(arr[0].type, RELU_LOOP);
-  return NULL;
-}
-
-static napi_value relu_grad(napi_env env, napi_callback_info info) {
+/* relu(x, y, count) reads one array and writes one; reluGrad(y, dy, dx, count) reads two. */
+static napi_value relu_pass(napi_env env, napi_callback_info info, bool grad) {
+  const size_t arrays = grad ? 3 : 2;
   size_t argc = 4;
   napi_value argv[4];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc != 4) return throw_range(env, "reluGrad: expected 4 arguments");
+  if (argc != arrays + 1) return throw_range(env, grad ? "reluGrad: expected (y, dy, dx, count)" : "relu: expected (x, y, count)");
   float_array arr[3];
   size_t count;
-  const char *problem = get_counted_arrays(env, argv, 3, arr, &count);
+  const char *problem = get_counted_arrays(env, argv, arrays, arr, &count);
   if (problem) return throw_range(env, problem);
-  FOR_ELEMENT_TYPE(arr[0].type, RELU_GRAD_LOOP);
+  if (grad) {
+    FOR_ELEMENT_TYPE(arr[0].type, RELU_GRAD_LOOP);
+  } else {
+    FOR_ELEMENT_TYPE(arr[0].type, RELU_LOOP);
+  }
   return NULL;
 }
+
+static napi_value relu(napi_env env, napi_callback_info info) { return relu_pass(env, info, false); }
+static napi_value relu_grad(napi_env env, napi_callback_info info) { return relu_pass(env, info, true); }
 
 /*
  * gatherBytes(dst, src, rows, n, features, table): row k of dst is row rows[k] of the
@@ -339,23 +341,16 @@ static napi_value gather_bytes(napi_env env, napi_callback_info info) {
   if (argc != 6) return throw_range(env, "gatherBytes: expected 6 arguments");
   float_array dst;
   if (!get_float_array(env, argv[0], &dst)) return throw_range(env, "gatherBytes: dst must be a Float32Array or Float64Array");
-  napi_typedarray_type type;
-  napi_value buffer;
-  size_t offset, src_length, table_length, rows_length;
+  size_t src_length, table_length, rows_length;
   void *raw;
-  bool is_typed = false;
-  if (napi_is_typedarray(env, argv[1], &is_typed) != napi_ok || !is_typed ||
-      napi_get_typedarray_info(env, argv[1], &type, &src_length, &raw, &buffer, &offset) != napi_ok || type != napi_uint8_array)
-    return throw_range(env, "gatherBytes: src must be a Uint8Array");
+  if (!get_typed_array(env, argv[1], napi_uint8_array, &raw, &src_length)) return throw_range(env, "gatherBytes: src must be a Uint8Array");
   const uint8_t *bytes = raw;
   int32_t *rows;
   if (!get_int32_array(env, argv[2], &rows, &rows_length)) return throw_range(env, "gatherBytes: rows must be an Int32Array");
   int64_t d[2];
   if (!get_dims(env, argv + 3, 2, d)) return throw_range(env, "gatherBytes: n and features must be integers between 0 and 2^31-1");
   const size_t n = (size_t)d[0], features = (size_t)d[1];
-  if (napi_is_typedarray(env, argv[5], &is_typed) != napi_ok || !is_typed ||
-      napi_get_typedarray_info(env, argv[5], &type, &table_length, &raw, &buffer, &offset) != napi_ok || type != napi_float64_array)
-    return throw_range(env, "gatherBytes: table must be a Float64Array");
+  if (!get_typed_array(env, argv[5], napi_float64_array, &raw, &table_length)) return throw_range(env, "gatherBytes: table must be a Float64Array");
   const double *table = raw;
   if (table_length < 256) return throw_range(env, "gatherBytes: table must have 256 entries");
   if (rows_length < n || dst.length < n * features) return throw_range(env, "gatherBytes: rows or dst is shorter than n rows");

@@ -5,11 +5,9 @@ import { CHECK_ALL_UP_TO } from '../gradcheck/gradcheck.js';
 import type { StopSignal } from '../train/run.js';
 import { DEFAULT_THREADS } from '../tensor/backend.js';
 import { VERSION } from '../version.js';
-import { dataFetchCommand, dataListCommand, dataListJson, dataListTable, downloadReporter, fetchSummaryLine } from './commands/data.js';
 import { evalCommand, evalJson, evalTable } from './commands/eval.js';
 import { assertPassed, GRADCHECK_DEFAULTS, gradcheckCommand, gradcheckJson, gradcheckTable } from './commands/gradcheck.js';
 import { inspectCommand, inspectJson, inspectTable } from './commands/inspect.js';
-import { plotCommand } from './commands/plot.js';
 import { schemaCommand } from './commands/schema.js';
 import { resumeCommand, trainCommand } from './commands/train.js';
 import { PlainReporter, TtyReporter } from './reporters.js';
@@ -119,7 +117,10 @@ function program(): Command {
     .description("draw a run's learning curves (loss, validation accuracy, learning rate) as an SVG and an offline HTML page")
     .argument('<run-dir>', 'run directory created by dlt train')
     .option('--out <file-or-dir>', 'x.svg or x.html (the other is written beside it), or a folder (default: the run directory)')
-    .action((runDir: string, opts: { out?: string }) => {
+    .action(async (runDir: string, opts: { out?: string }) => {
+      // Loaded on use, like `data` below: the chart and download code is needed by no
+      // other command, so every other command starts without it.
+      const { plotCommand } = await import('./commands/plot.js');
       const result = plotCommand(runDir, opts);
       for (const warning of result.warnings) process.stderr.write(`warning: ${warning}\n`);
       process.stdout.write(`${result.svgFile}\n${result.htmlFile}\n`);
@@ -131,6 +132,7 @@ function program(): Command {
     .description('download a named dataset into the cache ($DLT_DATA, else ~/.cache/dlt), verifying the checksums its authors publish')
     .argument('<name>', 'mnist, fashion-mnist or cifar10')
     .action(async (name: string) => {
+      const { dataFetchCommand, downloadReporter, fetchSummaryLine } = await import('./commands/data.js');
       const summary = await dataFetchCommand(name, { reporter: downloadReporter() });
       process.stdout.write(`${fetchSummaryLine(summary)}\n`);
     });
@@ -138,7 +140,8 @@ function program(): Command {
     .command('list')
     .description('show which named datasets are present, and where')
     .option('--json', 'print one JSON object')
-    .action((opts: { json?: boolean }) => {
+    .action(async (opts: { json?: boolean }) => {
+      const { dataListCommand, dataListJson, dataListTable } = await import('./commands/data.js');
       const result = dataListCommand();
       process.stdout.write((opts.json ? JSON.stringify(dataListJson(result)) : dataListTable(result)) + '\n');
     });

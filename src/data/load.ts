@@ -34,7 +34,7 @@ export interface Splits {
  * the file decides its own mapping (which only data.train may do).
  */
 export function loadDataset(spec: DatasetSpec, role: string, seed: number, labels?: LabelMapping): { data: Dataset; labels?: LabelMapping } {
-  if ('name' in spec) return loadDataset(locateDataset(spec.name, namedSplit(spec.name, spec.split, role)), role, seed, labels);
+  if ('name' in spec) return loadDataset(locateDataset(spec.name, splitOf(spec.split, role, `names the data set ${spec.name}`)), role, seed, labels);
   if (spec.format === 'csv') {
     const table = readCsvTable(spec.path, { labelColumn: spec.label_column, header: spec.header, delimiter: spec.delimiter }, role);
     const mapping = labels ?? labelMapping(table);
@@ -48,7 +48,8 @@ function loadUnlabelled(spec: Exclude<FileSpec, { format: 'csv' }>, role: string
     case 'idx':
       return loadIdxDataset(spec.images, spec.labels, role);
     case 'cifar10':
-      return loadCifar10(spec.path, cifar10Split(spec.path, spec.split, role), role);
+      // A single .bin file is read whole: its split is not used.
+      return loadCifar10(spec.path, spec.path.endsWith('.bin') ? 'test' : splitOf(spec.split, role, 'reads a CIFAR-10 folder (test_batch.bin, or the five data batches)', spec.path), role);
     case 'spiral':
       return spiral({ classes: spec.classes, pointsPerClass: spec.points_per_class, noise: spec.noise }, Rng.derive(seed, role));
     case 'xor':
@@ -58,29 +59,18 @@ function loadUnlabelled(spec: Exclude<FileSpec, { format: 'csv' }>, role: string
   }
 }
 
-/** Which part of a named data set a spec reads: its `split`, else by role, as for CIFAR-10 folders. */
-function namedSplit(name: string, split: 'train' | 'test' | undefined, role: string): 'train' | 'test' {
-  if (split) return split;
-  if (role === 'data.train') return 'train';
-  if (role === 'data.test') return 'test';
-  throw new InputError(
-    `${role} names the data set ${name} but not its part: add split: test or split: train, or hold out part of the training set with validation: {fraction: 0.1}`,
-  );
-}
-
 /**
- * Which batches of a CIFAR-10 folder a spec reads: its `split`, else by role (data.train
- * the training batches, data.test the test batch). A validation set must say which.
+ * Which part of a data set a spec reads — a named set's part, a CIFAR-10 folder's
+ * batches: its `split`, else by role (data.train the training part, data.test the test
+ * part). A validation set must say which; `what` describes the spec for that message.
  */
-function cifar10Split(location: string, split: 'train' | 'test' | undefined, role: string): 'train' | 'test' {
+function splitOf(split: 'train' | 'test' | undefined, role: string, what: string, file?: string): 'train' | 'test' {
   if (split) return split;
   if (role === 'data.train') return 'train';
   if (role === 'data.test') return 'test';
-  if (location.endsWith('.bin')) return 'test'; // a single file: the split is not used
   throw new InputError(
-    `${role} reads a CIFAR-10 folder but does not say which batches: add split: test (test_batch.bin) or split: train ` +
-      `(the five data batches), or hold out part of the training set with validation: {fraction: 0.1}`,
-    location,
+    `${role} ${what} but does not say which part: add split: test or split: train, or hold out part of the training set with validation: {fraction: 0.1}`,
+    file,
   );
 }
 

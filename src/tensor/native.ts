@@ -3,26 +3,14 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { Kernels } from './kernels.js';
 
-/** What the addon (native/dlt_native.c) exports. */
-export interface Addon {
-  gemm: Kernels['gemm'];
-  sgdMomentumStep: Kernels['sgdMomentumStep'];
-  adamStep: Kernels['adamStep'];
-  weightDecayGrad: Kernels['weightDecayGrad'];
-  relu: Kernels['relu'];
-  reluGrad: Kernels['reluGrad'];
-  gatherBytes: Kernels['gatherBytes'];
-  im2col: Kernels['im2col'];
-  col2im: Kernels['col2im'];
-  addBiasSampleMajor: Kernels['addBiasSampleMajor'];
-  filterMajorBiasGrad: Kernels['filterMajorBiasGrad'];
-  maxPool: Kernels['maxPool'];
+/** What the addon (native/dlt_native.c) exports: every kernel, and its BLAS controls. */
+export type Addon = Omit<Kernels, 'name' | 'threads' | 'note'> & {
   setThreads(threads: number): void;
   /** The BLAS linked in: its kind, its own description and its current thread count. */
   info(): { blas: string; config: string; threads: number };
   /** GFLOP/s of the BLAS's sgemm at size³, timed inside C (for the benchmark). */
   blasGflops(size: number, reps: number): number;
-}
+};
 
 /** The native addon once loaded, or why it is not available. */
 export type NativeStatus = { loaded: true; addon: Addon } | { loaded: false; reason: string };
@@ -63,21 +51,6 @@ function buildReason(): string {
 /** Kernels backed by the addon's CBLAS, with the BLAS set to `threads` threads. */
 export function nativeKernels(addon: Addon, threads: number): Kernels {
   addon.setThreads(threads);
-  const { gemm, sgdMomentumStep, adamStep, weightDecayGrad, relu, reluGrad, gatherBytes, im2col, col2im, addBiasSampleMajor, filterMajorBiasGrad, maxPool } = addon;
-  return {
-    name: 'native',
-    threads,
-    gemm,
-    sgdMomentumStep,
-    adamStep,
-    weightDecayGrad,
-    relu,
-    reluGrad,
-    gatherBytes,
-    im2col,
-    col2im,
-    addBiasSampleMajor,
-    filterMajorBiasGrad,
-    maxPool,
-  };
+  const { setThreads: _setThreads, info: _info, blasGflops: _blasGflops, ...kernels } = addon;
+  return { name: 'native', threads, ...kernels };
 }

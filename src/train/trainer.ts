@@ -74,14 +74,15 @@ export async function resume(runDir: string, options: ResumeOptions): Promise<Ru
   const config = changedConfig(snapshot, options, runDir);
   // A run with its summary is finished; without one, a run whose epochs are all done was
   // stopped between its final snapshot and its summary, and resuming finishes it.
-  if (snapshot.state.epoch >= config.training.epochs && existsSync(path.join(runDir, 'summary.json'))) {
+  const trained = snapshot.state.epoch >= config.training.epochs;
+  if (trained && existsSync(path.join(runDir, 'summary.json'))) {
     throw new InputError(`the run has already completed its ${config.training.epochs} epochs; use --epochs N to train further`, runDir);
   }
   const run = new TrainingRun(config, options, snapshot.classes);
   const state = run.restore(snapshot);
   reporter.runDir(runDir);
   reporter.info(`resuming from ${snapshot.file}: ${state.epoch} epochs and ${state.batch} batches done, step ${state.step}`);
-  if (state.epoch >= config.training.epochs) reporter.info('every epoch is done but the run has no summary.json: finishing it (test evaluation, summary)');
+  if (trained) reporter.info('every epoch is done but the run has no summary.json: finishing it (test evaluation, summary)');
   const { name, threads } = options.kernels;
   const before = state.backend === undefined ? undefined : `${state.backend} backend with ${state.threads ?? 1} thread(s)`;
   if (before !== undefined && before !== `${name} backend with ${threads} thread(s)`) {
