@@ -4,7 +4,7 @@
  * Training and resuming processes are killed with SIGKILL at seeded random moments, many
  * of them while a snapshot of a few MB is being written.
  */
-import { existsSync, mkdirSync, readdirSync, renameSync, rmdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readSafetensors } from '../src/snapshot/safetensors.js';
@@ -52,6 +52,15 @@ function checkAfterKill(runDir: string): Set<string> {
   return leftovers;
 }
 
+/**
+ * Whether the run has a snapshot to resume from. A kill can land between an epoch's
+ * `epoch-NNNN` write and its `latest` write, so `latest` alone does not tell.
+ */
+function hasSnapshot(runDir: string): boolean {
+  const folder = path.join(runDir, 'snapshots');
+  return existsSync(folder) && readdirSync(folder).some((f) => SNAPSHOT_FILE.test(f));
+}
+
 describe('a crash between the snapshot writes at the end of an epoch', () => {
   // 7 steps per epoch; the validation accuracy improves several times over 8 epochs.
   const file = tmp.write(
@@ -97,6 +106,23 @@ training: {epochs: 8, batch_size: 16, loss_window: 3, log_every: 1}
 
     const r = dlt(['resume', run.runDir], tmp.dir);
     expectExit(r, 0);
+    expectSameRun(run.runDir, reference.runDir);
+  });
+
+  it('resumes from epoch-NNNN when a kill came before latest was written', () => {
+    const reference = trainRun(file, path.join(tmp.dir, 'no-latest-ref'), tmp.dir);
+    expectExit(reference, 0);
+    const stepsPerEpoch = (metricsWithoutClock(reference.runDir).find((m) => m.kind === 'epoch') as { step: number }).step;
+    // Stopped one step into epoch 2, then latest removed: the folder as a kill between
+    // the epoch-0001 write and the latest write leaves it (the metrics log runs further).
+    const run = trainRun(file, path.join(tmp.dir, 'no-latest'), tmp.dir, { DLT_INTERRUPT_AT_STEP: String(stepsPerEpoch + 1) });
+    expectExit(run, 130);
+    rmSync(path.join(run.runDir, 'snapshots', 'latest.safetensors'));
+    expect(readdirSync(path.join(run.runDir, 'snapshots'))).toEqual(['epoch-0001.safetensors']);
+
+    const r = dlt(['resume', run.runDir], tmp.dir);
+    expectExit(r, 0);
+    expect(r.stdout).toMatch(/resuming from .*epoch-0001\.safetensors: 1 epochs and 0 batches done/);
     expectSameRun(run.runDir, reference.runDir);
   });
 });
@@ -181,8 +207,9 @@ training: {epochs: 40, batch_size: 12, loss_window: 3, log_every: 1, snapshot_ev
       let leftovers = checkAfterKill(runDir);
       stats.duringWrite += leftovers.size > 0 ? 1 : 0;
 
-      if (!existsSync(path.join(runDir, 'snapshots', 'latest.safetensors'))) {
-        // Killed during the first epoch: nothing to resume, which resume says (exit 2).
+      if (!hasSnapshot(runDir)) {
+        // Killed during the first epoch's work or its first write: nothing to resume,
+        // which resume says (exit 2).
         const r = dlt(['resume', runDir], tmp.dir);
         expectExit(r, 2);
         expect(r.stderr).toMatch(/no intact snapshot to resume from|not a run directory/);
@@ -198,7 +225,7 @@ training: {epochs: 40, batch_size: 12, loss_window: 3, log_every: 1, snapshot_ev
         const now = checkAfterKill(runDir);
         if ([...now].some((f) => !leftovers.has(f))) stats.duringWrite++;
         leftovers = now;
-        expect(existsSync(path.join(runDir, 'snapshots', 'latest.safetensors'))).toBe(true);
+        expect(hasSnapshot(runDir)).toBe(true);
       }
 
       // Then one resume to the end: the result is the uninterrupted run's, bit for bit.
