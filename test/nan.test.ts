@@ -4,12 +4,12 @@
  * snapshot with a tenth of the learning rate, up to 3 times, then stops. Either way the
  * snapshots already written stay intact.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readSafetensors } from '../src/snapshot/safetensors.js';
 import { dlt, tempDir } from './support/cli.js';
-import { expectExit, metricsWithoutClock, sha256, snapshotFiles, snapshotFingerprint, snapshotState, trainRun } from './support/resumeSupport.js';
+import { expectExit, expectSameRun, metricsWithoutClock, sha256, snapshotFiles, snapshotFingerprint, snapshotState, trainRun } from './support/resumeSupport.js';
 
 const tmp = tempDir('dlt-nan-');
 afterAll(() => tmp.cleanup());
@@ -106,20 +106,78 @@ describe('on_nan: stop', () => {
 });
 
 describe('on_nan: rollback across an interrupt', () => {
-  // Known gap (see the report with these tests): after a resume, the rollback target is
-  // the snapshot resumed from, not the last epoch snapshot the uninterrupted run would
-  // roll back to, so a NaN after a mid-epoch resume makes the runs differ.
-  // 2 steps per epoch; the loss overflows at step 6 with lr 1.
-  it.skip('a run interrupted mid-epoch before the NaN rolls back exactly as the uninterrupted one', () => {
-    const file = tmp.write('rollback-resume.yaml', config('rollback', 1).replace('batch_size: 96', 'batch_size: 48'));
-    const reference = trainRun(file, path.join(tmp.dir, 'rr-ref'), tmp.dir);
-    expectExit(reference, 1);
+  // 2 steps per epoch; the loss overflows at step 6 with lr 1, and again after each
+  // rollback. A rollback returns to the end of epoch 2 (step 4), not to the snapshot a
+  // resumed run started from (step 5).
+  const file = tmp.write('rollback-resume.yaml', config('rollback', 1).replace('batch_size: 96', 'batch_size: 48'));
+  let referenceDir: string | undefined;
+  const reference = (): string => {
+    if (referenceDir === undefined) {
+      const r = trainRun(file, path.join(tmp.dir, 'rr-ref'), tmp.dir);
+      expectExit(r, 1);
+      referenceDir = r.runDir;
+    }
+    return referenceDir;
+  };
+
+  it('a run interrupted mid-epoch before the NaN rolls back exactly as the uninterrupted one', () => {
     const run = trainRun(file, path.join(tmp.dir, 'rr'), tmp.dir, { DLT_INTERRUPT_AT_STEP: '5' });
     expectExit(run, 130);
-    expectExit(dlt(['resume', run.runDir], tmp.dir), 1);
-    expect(metricsWithoutClock(run.runDir)).toEqual(metricsWithoutClock(reference.runDir));
-    for (const f of snapshotFiles(reference.runDir)) {
-      expect(snapshotFingerprint(path.join(run.runDir, f)), f).toEqual(snapshotFingerprint(path.join(reference.runDir, f)));
+    const r = dlt(['resume', run.runDir], tmp.dir);
+    expectExit(r, 1);
+    expect(r.stderr).toMatch(/rolled back to step 4 \(rollback 1 of 3\)/);
+    // latest is epoch 2's snapshot again, as in the uninterrupted run, not the step 5 one.
+    expectSameRollbackRun(run.runDir, reference());
+  });
+
+  it('interrupted again after each of two rollbacks, it still ends as the uninterrupted run', () => {
+    const run = trainRun(file, path.join(tmp.dir, 'rr-chain'), tmp.dir, { DLT_INTERRUPT_AT_STEP: '5' });
+    expectExit(run, 130);
+    // Each resume starts at step 5, overflows at step 6, rolls back to step 4 and stops
+    // after step 5 again: the next resume must rebuild the rollback point from epoch 2's
+    // snapshot with the rollback count and lr scale reached since.
+    for (const n of [1, 2]) {
+      const r = dlt(['resume', run.runDir], tmp.dir, { DLT_INTERRUPT_AT_STEP: '5' });
+      expectExit(r, 130);
+      expect(r.stderr).toMatch(new RegExp(`rolled back to step 4 \\(rollback ${n} of 3\\)`));
+      expect(snapshotState(path.join(run.runDir, 'snapshots', 'latest.safetensors'))).toMatchObject({ step: 5, rollbacks: n, last_good: { epoch: 2 } });
     }
+    expectExit(dlt(['resume', run.runDir], tmp.dir), 1);
+    expectSameRollbackRun(run.runDir, reference());
+  });
+
+  it('without the epoch snapshot to return to, warns and rolls back to the snapshot resumed from', () => {
+    const run = trainRun(file, path.join(tmp.dir, 'rr-gone'), tmp.dir, { DLT_INTERRUPT_AT_STEP: '5' });
+    expectExit(run, 130);
+    rmSync(path.join(run.runDir, 'snapshots', 'epoch-0002.safetensors'));
+    const r = dlt(['resume', run.runDir], tmp.dir);
+    expectExit(r, 1);
+    expect(r.stderr).toMatch(/^warning: on_nan: rollback would return to \S+epoch-0002\.safetensors, which is unusable \(.+\); a NaN will roll back to the snapshot resumed from instead$/m);
+    expect(r.stderr).toMatch(/rolled back to step 5 \(rollback 1 of 3\)/);
+    expect(r.stderr).not.toMatch(noStack);
+  });
+
+  it('rolls back to the initial state after a resume in epoch 1, and goes on as the uninterrupted run', () => {
+    // Batches of 8 (12 steps an epoch) at lr 0.5: the loss overflows at step 7; from the
+    // initial weights a twentieth of the rate converges, and the run completes.
+    const early = tmp.write('rollback-initial.yaml', config('rollback', 0.5).replace('batch_size: 96', 'batch_size: 8').replace('epochs: 30', 'epochs: 3'));
+    const ref = trainRun(early, path.join(tmp.dir, 'ri-ref'), tmp.dir);
+    expectExit(ref, 0);
+    expect(metricsWithoutClock(ref.runDir).filter((m) => m.kind === 'nan')).toMatchObject([{ epoch: 1, step: 7, action: 'rollback' }]);
+    const run = trainRun(early, path.join(tmp.dir, 'ri'), tmp.dir, { DLT_INTERRUPT_AT_STEP: '4' });
+    expectExit(run, 130);
+    const r = dlt(['resume', run.runDir], tmp.dir);
+    expectExit(r, 0);
+    expect(r.stderr).toMatch(/rolled back to step 0 \(rollback 1 of 3\)/);
+    expectSameRun(run.runDir, ref.runDir);
   });
 });
+
+/** The same metrics records and snapshot files as the reference, wall clock aside. */
+function expectSameRollbackRun(runDir: string, referenceDir: string): void {
+  expect(metricsWithoutClock(runDir)).toEqual(metricsWithoutClock(referenceDir));
+  expect(snapshotFiles(runDir)).toEqual(snapshotFiles(referenceDir));
+  for (const f of snapshotFiles(referenceDir)) {
+    expect(snapshotFingerprint(path.join(runDir, f)), f).toEqual(snapshotFingerprint(path.join(referenceDir, f)));
+  }
+}

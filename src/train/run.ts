@@ -10,7 +10,7 @@ import { createOptimizer } from '../optim/registry.js';
 import { Regularizer } from '../optim/regularization.js';
 import type { Schedule } from '../schedule/schedule.js';
 import { createSchedule } from '../schedule/registry.js';
-import { decodeSnapshot, encodeSnapshot, loadParams, type Snapshot } from '../snapshot/snapshot.js';
+import { decodeSnapshot, encodeSnapshot, loadParams, readSnapshot, type Snapshot } from '../snapshot/snapshot.js';
 import type { Kernels } from '../tensor/kernels.js';
 import { allocate, type FloatArray } from '../tensor/types.js';
 import { formatLr } from '../util/format.js';
@@ -64,6 +64,20 @@ export interface TrainingState {
   threads?: number;
   /** The dlt that wrote the snapshot, for `dlt inspect` (absent in older snapshots). */
   dlt_version?: string;
+  /** What on_nan: rollback returns to (absent in older snapshots); see RollbackPoint. */
+  last_good?: RollbackPoint;
+}
+
+/**
+ * The state on_nan: rollback returns to: the snapshot of epoch `epoch` (0: the initial
+ * state), as it was written or, after a rollback to it, with the run's rollback count and
+ * lr scale, and metrics.jsonl `metrics_bytes` long. A snapshot records it so that a run
+ * resumed mid-epoch rolls back where the uninterrupted run would, not to the snapshot it
+ * resumed from.
+ */
+export interface RollbackPoint {
+  epoch: number;
+  metrics_bytes: number;
 }
 
 /** What the CLI sets when a SIGINT/SIGTERM arrives: finish the batch, snapshot, stop. */
@@ -118,8 +132,12 @@ export class TrainingRun {
   private rollbacks = 0;
   private bestAccuracy: number | null = null;
   private trainSeconds = 0;
-  /** The last snapshot written (or the initial state), for on_nan: rollback. */
+  /** The last epoch snapshot written (or the initial state), for on_nan: rollback. */
   private lastGood: Uint8Array | undefined;
+  /** Which state lastGood is (set also when on_nan is stop, for a resume that changes it). */
+  private lastGoodAt: RollbackPoint | undefined;
+  /** latest.safetensors is a mid-epoch snapshot past lastGood (this run resumed from it). */
+  private latestAhead = false;
 
   constructor(
     readonly config: Config,
@@ -174,6 +192,7 @@ export class TrainingRun {
       backend: this.options.kernels.name,
       threads: this.options.kernels.threads,
       dlt_version: VERSION,
+      ...(this.lastGoodAt ? { last_good: { ...this.lastGoodAt } } : {}),
     };
   }
 
@@ -213,6 +232,43 @@ export class TrainingRun {
     return s;
   }
 
+  /**
+   * `dlt resume`: restore `snapshot`, and rebuild the state on_nan: rollback returns to as
+   * the uninterrupted run holds it, from the epoch snapshot its last_good names (or from
+   * the initial state). When that file is gone or damaged the
+   * run rolls back to the snapshot it resumed from instead, with a warning.
+   */
+  resumeFrom(snapshot: Snapshot, store: SnapshotStore): TrainingState {
+    const s = snapshot.state as unknown as TrainingState;
+    const at = validRollbackPoint(s.last_good, s);
+    if (at && this.config.training.on_nan === 'rollback') {
+      const base = at.epoch === 0 ? 'initial' : at.epoch === s.epoch && s.batch === 0 ? snapshot : this.epochSnapshot(store.epochPath(at.epoch));
+      if (base) {
+        this.latestAhead = base !== snapshot;
+        // (freshly built, this run holds the initial state)
+        if (base !== 'initial') this.restore(base);
+        this.rollbacks = s.rollbacks;
+        this.lrScale = s.lr_scale;
+        this.lastGood = this.snapshotBytes(at.metrics_bytes);
+      }
+    }
+    const state = this.restore(snapshot);
+    if (at) this.lastGoodAt = at;
+    return state;
+  }
+
+  private epochSnapshot(file: string): Snapshot | undefined {
+    try {
+      return readSnapshot(file);
+    } catch (err) {
+      if (!(err instanceof InputError)) throw err;
+      this.options.reporter.warn(
+        `on_nan: rollback would return to ${file}, which is unusable (${err.message}); a NaN will roll back to the snapshot resumed from instead`,
+      );
+      return undefined;
+    }
+  }
+
   snapshotBytes(metricsBytes: number): Uint8Array {
     return encodeSnapshot(this.config, this.network, this.optimizer, this.toState(metricsBytes) as unknown as Snapshot['state'], this.splits.classes);
   }
@@ -225,7 +281,10 @@ export class TrainingRun {
     const batchSize = training.batch_size;
     const stepsPerEpoch = Math.ceil(trainCount / batchSize);
     let last: EpochRecord | undefined;
-    if (training.on_nan === 'rollback') this.lastGood = this.snapshotBytes(metrics.bytes);
+    // A fresh run, or one resumed from a snapshot that names no rollback point: the
+    // state now.
+    this.lastGoodAt ??= { epoch: this.epoch, metrics_bytes: metrics.bytes };
+    if (training.on_nan === 'rollback') this.lastGood ??= this.snapshotBytes(metrics.bytes);
     // Counted across epochs: with epochs shorter than YIELD_EVERY_MS, a per-epoch clock
     // would never yield, and a signal would wait for the end of training.
     let lastYield = performance.now();
@@ -334,6 +393,7 @@ export class TrainingRun {
     const isBest = val !== undefined && (this.bestAccuracy === null || val.accuracy > this.bestAccuracy);
     if (isBest) this.bestAccuracy = val!.accuracy;
     const onSchedule = epoch % training.snapshot_every === 0 || epoch === training.epochs;
+    if (onSchedule) this.lastGoodAt = { epoch, metrics_bytes: metrics.bytes };
     if (onSchedule || isBest) {
       const bytes = this.snapshotBytes(metrics.bytes);
       // best before latest: a crash between the two then resumes from the previous
@@ -344,6 +404,7 @@ export class TrainingRun {
       if (onSchedule) {
         store.saveEpoch(epoch, bytes);
         this.lastGood = bytes;
+        this.latestAhead = false;
       }
     }
     return record;
@@ -384,12 +445,15 @@ export class TrainingRun {
     const scale = this.lrScale * ROLLBACK_LR_FACTOR;
     const state = this.restore(snapshot);
     metrics.truncate(state.metrics_bytes);
+    if (this.latestAhead) store.restoreLatest(this.epoch);
+    this.latestAhead = false;
     this.rollbacks = rollbacks;
     this.lrScale = scale;
     metrics.append({ ...record, action: 'rollback' });
     this.options.reporter.warn(
       `the loss became ${value} at step ${record.step}; rolled back to step ${this.step} (rollback ${rollbacks} of ${MAX_ROLLBACKS}), lr now ${formatLr(this.lr)}`,
     );
+    this.lastGoodAt = { epoch: this.epoch, metrics_bytes: metrics.bytes };
     this.lastGood = this.snapshotBytes(metrics.bytes);
   }
 
@@ -409,4 +473,12 @@ export class TrainingRun {
       );
     }
   }
+}
+
+/** A snapshot's last_good when it is well-formed and not ahead of the snapshot itself. */
+function validRollbackPoint(at: unknown, s: TrainingState): RollbackPoint | undefined {
+  if (typeof at !== 'object' || at === null) return undefined;
+  const { epoch, metrics_bytes } = at as Record<string, unknown>;
+  const ok = Number.isInteger(epoch) && Number.isInteger(metrics_bytes) && (epoch as number) >= 0 && (epoch as number) <= s.epoch && (metrics_bytes as number) >= 0 && (metrics_bytes as number) <= s.metrics_bytes;
+  return ok ? { epoch: epoch as number, metrics_bytes: metrics_bytes as number } : undefined;
 }

@@ -1,4 +1,4 @@
-import { readdirSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '../util/atomicWrite.js';
 
@@ -36,12 +36,26 @@ export class SnapshotStore {
 
   /** Write the snapshot of `epoch` as epoch-NNNN and latest, then prune old epoch files. */
   saveEpoch(epoch: number, bytes: Uint8Array): void {
-    writeFileAtomic(path.join(this.folder, `epoch-${String(epoch).padStart(4, '0')}.safetensors`), bytes);
+    writeFileAtomic(this.epochPath(epoch), bytes);
     writeFileAtomic(this.latestPath, bytes);
     const epochs = readdirSync(this.folder)
       .filter((f) => /^epoch-\d+\.safetensors$/.test(f))
       .sort();
     for (const f of epochs.slice(0, Math.max(0, epochs.length - this.keep))) rmSync(path.join(this.folder, f));
+  }
+
+  /**
+   * After a rollback to epoch `epoch` (0: the initial state) by a run resumed mid-epoch:
+   * latest becomes that epoch's snapshot again (none for 0), as in the run that was never
+   * interrupted, instead of the abandoned state it was stopped at.
+   */
+  restoreLatest(epoch: number): void {
+    if (epoch === 0) rmSync(this.latestPath, { force: true });
+    else writeFileAtomic(this.latestPath, readFileSync(this.epochPath(epoch)));
+  }
+
+  epochPath(epoch: number): string {
+    return path.join(this.folder, `epoch-${String(epoch).padStart(4, '0')}.safetensors`);
   }
 
   saveBest(bytes: Uint8Array): void {

@@ -60,7 +60,8 @@ export async function train(config: Config, options: TrainOptions): Promise<RunS
   options.reporter.runDir(runDir);
   writeFileAtomic(path.join(runDir, 'config.yaml'), toYaml(config));
   describeRun(run, options);
-  return finish(run, runDir, new MetricsLog(path.join(runDir, 'metrics.jsonl')), options, started);
+  const store = new SnapshotStore(runDir, config.training.keep_snapshots);
+  return finish(run, store, new MetricsLog(path.join(runDir, 'metrics.jsonl')), options, started);
 }
 
 /**
@@ -79,7 +80,8 @@ export async function resume(runDir: string, options: ResumeOptions): Promise<Ru
     throw new InputError(`the run has already completed its ${config.training.epochs} epochs; use --epochs N to train further`, runDir);
   }
   const run = new TrainingRun(config, options, snapshot.classes);
-  const state = run.restore(snapshot);
+  const store = new SnapshotStore(runDir, config.training.keep_snapshots);
+  const state = run.resumeFrom(snapshot, store);
   reporter.runDir(runDir);
   reporter.info(`resuming from ${snapshot.file}: ${state.epoch} epochs and ${state.batch} batches done, step ${state.step}`);
   if (trained) reporter.info('every epoch is done but the run has no summary.json: finishing it (test evaluation, summary)');
@@ -94,13 +96,13 @@ export async function resume(runDir: string, options: ResumeOptions): Promise<Ru
   if (config !== snapshot.config) writeFileAtomic(path.join(runDir, 'config.yaml'), toYaml(config));
   describeRun(run, options);
   const metrics = new MetricsLog(path.join(runDir, 'metrics.jsonl'), state.metrics_bytes);
-  new SnapshotStore(runDir, config.training.keep_snapshots).removeStaleTemps();
-  return finish(run, runDir, metrics, options, started);
+  store.removeStaleTemps();
+  return finish(run, store, metrics, options, started);
 }
 
-async function finish(run: TrainingRun, runDir: string, metrics: MetricsLog, options: RunOptions, started: number): Promise<RunSummary> {
+async function finish(run: TrainingRun, store: SnapshotStore, metrics: MetricsLog, options: RunOptions, started: number): Promise<RunSummary> {
   const { config } = run;
-  const store = new SnapshotStore(runDir, config.training.keep_snapshots);
+  const { runDir } = store;
   let result;
   try {
     result = await run.train(metrics, store);

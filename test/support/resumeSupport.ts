@@ -116,6 +116,8 @@ export function snapshotFingerprint(file: string): { tensors: Record<string, str
   }
   const state = JSON.parse(metadata.get('state') ?? 'null') as Record<string, unknown>;
   for (const k of CLOCK_STATE) delete state[k];
+  // The rollback point's length of metrics.jsonl, likewise.
+  if (state.last_good) delete (state.last_good as Record<string, unknown>).metrics_bytes;
   return { tensors: fp, state, format: metadata.get('format'), config: JSON.parse(metadata.get('config') ?? 'null') };
 }
 
