@@ -218,6 +218,19 @@ describe('dlt resume --epochs and --set', () => {
     expect(snapshotFingerprint(path.join(runDir, 'snapshots', 'latest.safetensors')).config).toMatchObject({ optimizer: { lr: 0.05 } });
   });
 
+  it('--set optimizer.lr under a plateau schedule keeps the drops taken: the rate it reached, scaled by new / old base', () => {
+    // the plateau halves the lr after epoch 2 (0.01 → 0.005); step 22 is in epoch 3
+    const { runDir } = interruptedAt(tmp.write('plateau-set-lr.yaml', cases['adam, plateau on val_accuracy, dropout, l2']), 22);
+    const r = resume(runDir, {}, ['--set', 'optimizer.lr=0.02']);
+    expectExit(r, 0);
+    expect(r.stdout + r.stderr).toContain('config change: optimizer.lr: 0.01 → 0.02');
+    const records = metricsWithoutClock(runDir) as Array<{ kind: string; step?: number; epoch?: number; lr?: number }>;
+    expect(records.find((m) => m.kind === 'lr_drop')).toMatchObject({ epoch: 2, from: 0.01, to: 0.005 });
+    const lrAt = (step: number) => records.find((m) => m.kind === 'step' && m.step === step)!.lr;
+    expect([20, 22, 24, 26].map(lrAt)).toEqual([0.005, 0.005, 0.01, 0.01]);
+    expect(records.find((m) => m.kind === 'epoch' && m.epoch === 3)!.lr).toBe(0.01);
+  });
+
   it('--set model.layers.0.units is refused with exit 2 and leaves every file unchanged', () => {
     const { runDir } = interruptedAt(sgd, 13);
     const before = hashTree(runDir);

@@ -249,6 +249,29 @@ describe('toState / fromState', () => {
     expect(dropEpochs(run(t, [0, 0].map(valAccuracy)))).toEqual([2]);
   });
 
+  it('a new base lr (resume --set optimizer.lr) rescales every schedule: the drops taken still apply', () => {
+    // factors and rates that are powers of two keep the products exact
+    for (const { name, spec, metrics } of [...cases.slice(1, 4), { ...cases[4]!, spec: { type: 'plateau', patience: 1, factor: 0.5 } }]) {
+      const reference = schedule(spec, 0.5);
+      run(reference, metrics.slice(0, 9));
+      const dropped = reference.lr / 0.5;
+      expect(dropped, `${name} has dropped by epoch 9`).toBeLessThan(1);
+      const state = JSON.parse(JSON.stringify(reference.toState())) as Record<string, unknown>;
+      const rescaled = schedule(spec, 0.25);
+      rescaled.fromState(state);
+      expect(rescaled.lr, name).toBeCloseTo(0.25 * dropped, 15);
+    }
+  });
+
+  it('a plateau state written before base_lr was recorded resumes at its lr', () => {
+    const reference = schedule({ type: 'plateau', patience: 0, factor: 0.5 }, 1);
+    run(reference, [1, 2, 3].map(loss));
+    const { base_lr: _, ...old } = reference.toState();
+    const restored = schedule({ type: 'plateau', patience: 0, factor: 0.5 }, 4);
+    restored.fromState(old);
+    expect(restored.lr).toBe(0.25);
+  });
+
   it("a state from another schedule type is an InputError saying what to do", () => {
     const step = schedule({ type: 'step', every: 2 }, 1);
     expect(() => schedule('constant', 1).fromState(step.toState())).toThrow(InputError);

@@ -52,8 +52,11 @@ const EPS = 1e-8;
  * eval_every: 5 and patience: 2 a drop needs three bad evaluations, 15 epochs.
  * train_loss_avg is never null.
  *
- * State: the current lr (it depends on the history, unlike step's), best (null until
- * the first evaluated epoch, as JSON has no Infinity), num_bad_epochs, cooldown_counter.
+ * State: the current lr (it depends on the history, unlike step's), the base lr it
+ * started from, best (null until the first evaluated epoch, as JSON has no Infinity),
+ * num_bad_epochs, cooldown_counter. A resume with another base lr (`--set optimizer.lr`)
+ * scales the current lr by new base / old base: the drops taken so far still apply, as
+ * with the schedules that compute the lr from the epoch.
  */
 export class PlateauSchedule implements Schedule {
   readonly type = 'plateau';
@@ -65,7 +68,7 @@ export class PlateauSchedule implements Schedule {
   private cooldownCounter = 0;
 
   constructor(
-    baseLr: number,
+    private readonly baseLr: number,
     private readonly options: PlateauOptions,
   ) {
     this.currentLr = baseLr;
@@ -110,6 +113,7 @@ export class PlateauSchedule implements Schedule {
       type: this.type,
       epoch: this.epoch,
       lr: this.currentLr,
+      base_lr: this.baseLr,
       best: this.best,
       num_bad_epochs: this.numBadEpochs,
       cooldown_counter: this.cooldownCounter,
@@ -120,6 +124,9 @@ export class PlateauSchedule implements Schedule {
     checkStateType(this.type, state);
     this.epoch = stateNumber(this.type, state, 'epoch', true);
     this.currentLr = stateNumber(this.type, state, 'lr');
+    // (absent in snapshots older than base_lr: the lr goes on as it was)
+    const base = state.base_lr === undefined ? this.baseLr : stateNumber(this.type, state, 'base_lr');
+    if (base !== this.baseLr) this.currentLr *= this.baseLr / base;
     this.best = state.best === null ? null : stateNumber(this.type, state, 'best');
     this.numBadEpochs = stateNumber(this.type, state, 'num_bad_epochs', true);
     this.cooldownCounter = stateNumber(this.type, state, 'cooldown_counter', true);
