@@ -235,8 +235,8 @@ export class TrainingRun {
   /**
    * `dlt resume`: restore `snapshot`, and rebuild the state on_nan: rollback returns to as
    * the uninterrupted run holds it, from the epoch snapshot its last_good names (or from
-   * the initial state). When that file is gone or damaged the
-   * run rolls back to the snapshot it resumed from instead, with a warning.
+   * the initial state). When that file is gone or damaged, the run rolls back to the
+   * snapshot it resumed from instead, with a warning.
    */
   resumeFrom(snapshot: Snapshot, store: SnapshotStore): TrainingState {
     const s = snapshot.state as unknown as TrainingState;
@@ -478,7 +478,7 @@ export class TrainingRun {
 /** A snapshot's last_good when it is well-formed and not ahead of the snapshot itself. */
 function validRollbackPoint(at: unknown, s: TrainingState): RollbackPoint | undefined {
   if (typeof at !== 'object' || at === null) return undefined;
-  const { epoch, metrics_bytes } = at as Record<string, unknown>;
-  const ok = Number.isInteger(epoch) && Number.isInteger(metrics_bytes) && (epoch as number) >= 0 && (epoch as number) <= s.epoch && (metrics_bytes as number) >= 0 && (metrics_bytes as number) <= s.metrics_bytes;
-  return ok ? { epoch: epoch as number, metrics_bytes: metrics_bytes as number } : undefined;
+  const { epoch, metrics_bytes: bytes } = at as Record<string, unknown>;
+  const within = (v: unknown, max: number): v is number => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= max;
+  return within(epoch, s.epoch) && within(bytes, s.metrics_bytes) ? { epoch, metrics_bytes: bytes } : undefined;
 }
