@@ -94,11 +94,28 @@ const preprocess = z
     error: 'choose one of scale and standardize, not both',
   });
 
+/**
+ * Names of classes 0, 1, …, one per output of the last layer: shown by dlt eval and
+ * dlt inspect and written to summary.json. With CSV labels that are names, the list
+ * also fixes which class each name is (instead of sorted order).
+ */
+const classNames = z
+  .array(z.string().trim().min(1, { error: 'a class name must not be empty' }))
+  .min(2, { error: 'list at least two class names, one per output of the last layer' })
+  .refine((names) => new Set(names).size === names.length, {
+    error: (issue) => {
+      const names = issue.input as string[];
+      const twice = names.find((n, i) => names.indexOf(n) !== i);
+      return `class names must differ; ${JSON.stringify(twice)} is listed twice`;
+    },
+  });
+
 const data = z.strictObject({
   train: datasetSpec,
   test: datasetSpec.optional(),
   validation: z.union([fractionSplit, datasetSpec]).optional(),
   preprocess: preprocess.prefault({}),
+  class_names: classNames.optional(),
 });
 
 // ---------------------------------------------------------------- model

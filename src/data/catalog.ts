@@ -41,6 +41,8 @@ export interface CatalogEntry {
   readonly required: readonly string[];
   /** Folders outside the cache where a system package may have installed the set. */
   readonly systemDirs: readonly string[];
+  /** The authors' names of classes 0, 1, … (absent where the index is the name). */
+  readonly classNames?: readonly string[];
   /** The dataset spec of one split, given the folder that holds `required`. */
   spec(dir: string, split: SplitKind): LocatedSpec;
 }
@@ -99,6 +101,8 @@ export const CATALOG: Readonly<Record<DatasetName, CatalogEntry>> = {
     // compressed again, so their bytes (and MD5s) differ from the published ones: they are
     // trusted as the package manager installed them, not checked against the table above.
     systemDirs: ['/usr/share/datasets/fashion-mnist'],
+    // the README's "Labels" table
+    classNames: ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'],
     spec: idxSpec,
   },
   // The "binary version (suitable for C programs)" row of www.cs.toronto.edu/~kriz/cifar.html.
@@ -112,6 +116,8 @@ export const CATALOG: Readonly<Record<DatasetName, CatalogEntry>> = {
     archive: { file: 'cifar-10-binary.tar.gz', folder: CIFAR10_FOLDER },
     required: CIFAR10_BATCHES.map((f) => `${CIFAR10_FOLDER}/${f}`),
     systemDirs: [],
+    // as listed in the archive's batches.meta.txt
+    classNames: ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'],
     spec: (dir, split) => ({ format: 'cifar10', path: path.join(dir, CIFAR10_FOLDER), split }),
   },
 };

@@ -145,18 +145,19 @@ export function readCsvTable(file: string, options: CsvOptions, role: string): C
  * The mapping data.train decides on: its labels as class indices when all are whole
  * numbers, else its distinct label names, sorted.
  */
-export function labelMapping(table: CsvTable): LabelMapping {
+export function labelMapping(table: CsvTable, order?: readonly string[]): LabelMapping {
   if (table.labelTexts.every((t) => WHOLE.test(t))) return 'indices';
-  return [...new Set(table.labelTexts)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return order ?? [...new Set(table.labelTexts)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
 /**
  * The table as a Dataset, its labels turned into class indices by `mapping` (which came
- * from the training file, or from a snapshot).
+ * from the training file or data.class_names, or from a snapshot).
  *
+ * @param fromClassNames whether the mapping is data.class_names, for messages.
  * @throws InputError at the first label the mapping has no class for.
  */
-export function labelCsvTable(table: CsvTable, mapping: LabelMapping): Dataset {
+export function labelCsvTable(table: CsvTable, mapping: LabelMapping, fromClassNames = false): Dataset {
   const labels = new Int32Array(table.count);
   const index = mapping === 'indices' ? undefined : new Map(mapping.map((name, k) => [name, k]));
   for (let r = 0; r < table.count; r++) {
@@ -166,10 +167,12 @@ export function labelCsvTable(table: CsvTable, mapping: LabelMapping): Dataset {
       const where = { line: table.labelLines[r]!, col: table.labelCols[r]! };
       if (index) {
         const near = didYouMean(text, mapping as readonly string[]);
+        const fix = fromClassNames
+          ? 'add it to data.class_names, or spell the label as it is there'
+          : 'every class must occur in data.train, and the labels must be spelt as they are there';
         throw new InputError(
-          `label ${JSON.stringify(text)} in ${table.labelColumn} is not one of the ${index.size} classes of the training data ` +
-            `(${listed(mapping as readonly string[])})${near ? `; did you mean "${near}"?` : ''} — every class must occur in data.train, ` +
-            `and the labels must be spelt as they are there`,
+          `label ${JSON.stringify(text)} in ${table.labelColumn} is not one of the ${index.size} classes of ${fromClassNames ? 'data.class_names' : 'the training data'} ` +
+            `(${listed(mapping as readonly string[])})${near ? `; did you mean "${near}"?` : ''} — ${fix}`,
           table.source,
           where,
         );

@@ -1,7 +1,7 @@
 import type { Config, DatasetSpec, FileSpec } from '../config/schema.js';
 import { InputError } from '../errors.js';
 import { Rng } from '../util/rng.js';
-import { locateDataset } from './catalog.js';
+import { CATALOG, locateDataset } from './catalog.js';
 import { loadCifar10 } from './cifar10.js';
 import { labelCsvTable, labelMapping, readCsvTable, type LabelMapping } from './csv.js';
 import type { Dataset } from './dataset.js';
@@ -26,6 +26,8 @@ export interface Splits {
    * text labels. Saved in snapshots; every split's labels were mapped with it.
    */
   classes?: readonly string[];
+  /** What to call each class in reports: see classNamesOf. */
+  classNames?: readonly string[];
 }
 
 /**
@@ -33,12 +35,19 @@ export interface Splits {
  * A CSV file's labels are mapped with `labels` (decided by data.train); without one,
  * the file decides its own mapping (which only data.train may do).
  */
-export function loadDataset(spec: DatasetSpec, role: string, seed: number, labels?: LabelMapping): { data: Dataset; labels?: LabelMapping } {
+export function loadDataset(
+  spec: DatasetSpec,
+  role: string,
+  seed: number,
+  labels?: LabelMapping,
+  /** data.class_names: the order of the classes when the file's labels are names. */
+  order?: readonly string[],
+): { data: Dataset; labels?: LabelMapping } {
   if ('name' in spec) return loadDataset(locateDataset(spec.name, splitOf(spec.split, role, `names the data set ${spec.name}`)), role, seed, labels);
   if (spec.format === 'csv') {
     const table = readCsvTable(spec.path, { labelColumn: spec.label_column, header: spec.header, delimiter: spec.delimiter }, role);
-    const mapping = labels ?? labelMapping(table);
-    return { data: labelCsvTable(table, mapping), labels: mapping };
+    const mapping = labels ?? labelMapping(table, order);
+    return { data: labelCsvTable(table, mapping, order !== undefined), labels: mapping };
   }
   return { data: loadUnlabelled(spec, role, seed) };
 }
@@ -84,7 +93,7 @@ function splitOf(split: 'train' | 'test' | undefined, role: string, what: string
  */
 export function loadSplits(config: Config, wanted: ReadonlySet<SplitName> = new Set(['train', 'val', 'test']), classes?: readonly string[]): Splits {
   const { data, seed } = config;
-  const loaded = loadDataset(data.train, 'data.train', seed, classes);
+  const loaded = loadDataset(data.train, 'data.train', seed, classes, data.class_names);
   const train = loaded.data;
   // The training file's mapping serves every split; when data.train is not a CSV file,
   // CSV labels elsewhere must be class indices like its labels.
@@ -103,16 +112,18 @@ export function loadSplits(config: Config, wanted: ReadonlySet<SplitName> = new 
     val = { name: 'val', data: train, indices: order.slice(0, held).sort() };
     trainIndices = order.slice(held).sort();
   } else if (data.validation && wanted.has('val')) {
-    const v = loadDataset(data.validation, 'data.validation', seed, labels).data;
+    const v = loadDataset(data.validation, 'data.validation', seed, labels, data.class_names).data;
     val = { name: 'val', data: v, indices: range(v.count) };
   }
   let test: Split | undefined;
   if (data.test && wanted.has('test')) {
-    const t = loadDataset(data.test, 'data.test', seed, labels).data;
+    const t = loadDataset(data.test, 'data.test', seed, labels, data.class_names).data;
     test = { name: 'test', data: t, indices: range(t.count) };
   }
   const splits: Splits = { train: { name: 'train', data: train, indices: trainIndices }, val, test };
   if (labels !== 'indices') splits.classes = labels;
+  const names = classNamesOf(config, splits.classes);
+  if (names) splits.classNames = names;
   for (const split of [splits.train, val, test]) if (split) checkShape(split, config);
   return splits;
 }
@@ -129,10 +140,26 @@ function checkShape(split: Split, config: Config): void {
 }
 
 /**
+ * What to call each class: the CSV file's label names (in the order they were mapped),
+ * else data.class_names, else the authors' names of a named data set; undefined when
+ * the class index is all there is.
+ */
+export function classNamesOf(config: Config, mapping?: readonly string[]): readonly string[] | undefined {
+  const { train, class_names } = config.data;
+  return mapping ?? class_names ?? ('name' in train ? CATALOG[train.name].classNames : undefined);
+}
+
+/**
  * Labels must be class indices below the number of the model's outputs (classes).
  * Checked once, before training, so a bad label file fails fast with its position.
+ * data.class_names, when given, names every output.
  */
-export function checkLabels(splits: Splits, classes: number): void {
+export function checkLabels(splits: Splits, classes: number, classNames?: readonly string[]): void {
+  if (classNames && classNames.length !== classes) {
+    throw new InputError(
+      `data.class_names lists ${classNames.length} names but the last layer has ${classes} units; name each output once, or give the last dense layer ${classNames.length} units`,
+    );
+  }
   if (splits.classes && splits.classes.length > classes) {
     const names = splits.classes.map((c) => `"${c}"`);
     throw new InputError(

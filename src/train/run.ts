@@ -151,7 +151,7 @@ export class TrainingRun {
     this.network = model.network;
     this.loss = model.loss;
     this.dropoutRng = model.noise;
-    checkLabels(this.splits, this.network.outputSize);
+    checkLabels(this.splits, this.network.outputSize, config.data.class_names);
     const params = this.network.namedParams();
     this.optimizer = createOptimizer(config.optimizer, params, options.kernels);
     this.regularizer = new Regularizer(config.regularization, params, options.kernels);

@@ -131,7 +131,7 @@ async function finish(run: TrainingRun, store: SnapshotStore, metrics: MetricsLo
     dtype: config.training.dtype,
     dlt_version: VERSION,
     node_version: process.version,
-    ...(run.splits.classes ? { classes: run.splits.classes } : {}),
+    ...(run.splits.classNames ? { classes: run.splits.classNames } : {}),
   };
   writeFileAtomic(path.join(runDir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
   return summary;

@@ -17,7 +17,7 @@ export interface EvalCommandOptions {
 export interface EvalResult extends Evaluation {
   split: SplitName;
   snapshot: string;
-  /** Class names, class k = classes[k], when the training labels were names (CSV). */
+  /** Class names, class k = classes[k], when the run has them (classNamesOf). */
   classes?: readonly string[];
 }
 
@@ -46,7 +46,7 @@ export function evalCommand(target: string, options: EvalCommandOptions): EvalRe
     throw new InputError(`the run's config has no ${split} split (data.${split === 'val' ? 'validation' : split}); choose --split ${has.join(' or ')}`, file);
   }
   const prep = Preprocessor.fit(config.data.preprocess, splits.train, kernels);
-  return { split, snapshot: file, ...evaluate(network, loss, prep, chosen, EVAL_BATCH), ...(splits.classes ? { classes: splits.classes } : {}) };
+  return { split, snapshot: file, ...evaluate(network, loss, prep, chosen, EVAL_BATCH), ...(splits.classNames ? { classes: splits.classNames } : {}) };
 }
 
 /** In a run directory, the snapshots `dlt eval` takes, first found first. */

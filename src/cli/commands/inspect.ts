@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { classNamesOf } from '../../data/load.js';
 import { InputError } from '../../errors.js';
 import { buildModel } from '../../model/build.js';
 import { createSchedule } from '../../schedule/registry.js';
@@ -100,7 +101,7 @@ export function inspectCommand(target: string): Inspection {
     name: config.name,
     dtype: config.training.dtype,
     inputShape: [...config.model.input],
-    classes: snapshot.classes ? [...snapshot.classes] : null,
+    classes: classNamesOf(config, snapshot.classes)?.slice() ?? null,
     layers,
     totalParams: layers.reduce((s, l) => s + l.paramCount, 0),
     optimizer: { type: config.optimizer.type, slots, slotEntries, state: isRecord(state.optimizer) ? state.optimizer : {} },
