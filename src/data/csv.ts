@@ -143,7 +143,7 @@ export function readCsvTable(file: string, options: CsvOptions, role: string): C
 
 /**
  * The mapping data.train decides on: its labels as class indices when all are whole
- * numbers, else its distinct label names, sorted.
+ * numbers, else `order` (data.class_names) or its distinct label names, sorted.
  */
 export function labelMapping(table: CsvTable, order?: readonly string[]): LabelMapping {
   if (table.labelTexts.every((t) => WHOLE.test(t))) return 'indices';

@@ -43,7 +43,7 @@ export function loadDataset(
   /** data.class_names: the order of the classes when the file's labels are names. */
   order?: readonly string[],
 ): { data: Dataset; labels?: LabelMapping } {
-  if ('name' in spec) return loadDataset(locateDataset(spec.name, splitOf(spec.split, role, `names the data set ${spec.name}`)), role, seed, labels);
+  if ('name' in spec) return loadDataset(locateDataset(spec.name, splitOf(spec.split, role, `names the data set ${spec.name}`)), role, seed, labels, order);
   if (spec.format === 'csv') {
     const table = readCsvTable(spec.path, { labelColumn: spec.label_column, header: spec.header, delimiter: spec.delimiter }, role);
     const mapping = labels ?? labelMapping(table, order);
