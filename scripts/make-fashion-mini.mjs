@@ -24,10 +24,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 const CLASSES = 10;
 const GZIP_LEVEL = 9;
 const BALANCE_TOLERANCE = 0.1;
-const CLASS_NAMES = [
-  'T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat',
-  'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot',
-];
+const CLASS_NAMES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
 
 const here = dirname(fileURLToPath(import.meta.url));
 const sourceDir = resolve(process.argv[2] ?? '/usr/share/datasets/fashion-mnist');

@@ -168,10 +168,7 @@ describe('prelu', () => {
     const xs = Float64Array.from([...sample, -1, -1, 1, 1, 2, -2, 0, 0]);
     const dys = Float64Array.from([...dySample, 1, 1, 1, 1, 1, 1, 1, 1]);
     // channel 0 slope 0.25, channel 1 slope 0.5
-    expect(list(p.forward(xs, 2, true), 16)).toEqual([
-      1, -0.5, 0, -1, -0.5, 3, -0.25, 2,
-      -0.25, -0.25, 1, 1, 2, -1, 0, 0,
-    ]);
+    expect(list(p.forward(xs, 2, true), 16)).toEqual([1, -0.5, 0, -1, -0.5, 3, -0.25, 2, -0.25, -0.25, 1, 1, 2, -1, 0, 0]);
     const dx = list(p.backward(dys, 2, true), 16);
     // sample 0: [1, 2·0.25, 3·0.25, 4·0.25 | 5·0.5, 6, 7·0.5, 8]; sample 1: [0.25, 0.25, 1, 1 | 1, 0.5, 0.5, 0.5]
     expect(dx).toEqual([1, 0.5, 0.75, 1, 2.5, 6, 3.5, 8, 0.25, 0.25, 1, 1, 1, 0.5, 0.5, 0.5]);

@@ -23,7 +23,10 @@ function bytes(count: number): Uint8Array {
 }
 
 const status = nativeStatus();
-const backends: [string, Kernels][] = [['js', jsKernels], ...(status.loaded ? [['native', nativeKernels(status.addon, 1)] as [string, Kernels]] : [])];
+const backends: [string, Kernels][] = [
+  ['js', jsKernels],
+  ...(status.loaded ? [['native', nativeKernels(status.addon, 1)] as [string, Kernels]] : []),
+];
 
 describe('Preprocessor.fill', () => {
   for (const [backend, kernels] of backends) {

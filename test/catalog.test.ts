@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cacheRoot, CATALOG, catalogEntry, DATASET_NAMES, downloadUrls, locateDataset } from '../src/data/catalog.js';
+import { CATALOG, cacheRoot, catalogEntry, DATASET_NAMES, downloadUrls, locateDataset } from '../src/data/catalog.js';
 import { readIdx } from '../src/data/idx.js';
 import { tempDir } from './support/cli.js';
 import { inputErrorOf } from './support/layers.js';
@@ -73,7 +73,9 @@ describe('the catalog', () => {
   });
 
   it('rejects an unknown name with the known ones and a did-you-mean hint', () => {
-    expect(inputErrorOf(() => catalogEntry('fasion-mnist')).message).toBe('unknown dataset "fasion-mnist" (known: mnist, fashion-mnist, cifar10); did you mean "fashion-mnist"?');
+    expect(inputErrorOf(() => catalogEntry('fasion-mnist')).message).toBe(
+      'unknown dataset "fasion-mnist" (known: mnist, fashion-mnist, cifar10); did you mean "fashion-mnist"?',
+    );
     expect(inputErrorOf(() => catalogEntry('imagenet')).message).not.toContain('did you mean');
     // Names are looked up as data, not as properties of an object.
     expect(inputErrorOf(() => catalogEntry('toString')).message).toContain('unknown dataset "toString"');
@@ -137,7 +139,11 @@ describe('locateDataset', () => {
   const debian = '/usr/share/datasets/fashion-mnist';
   it.skipIf(!existsSync(path.join(debian, 't10k-labels-idx1-ubyte.gz')))("finds Debian's dataset-fashion-mnist in /usr/share/datasets", () => {
     const spec = locateDataset('fashion-mnist', 'test', { env: { DLT_DATA: path.join(tmp.dir, 'empty') } });
-    expect(spec).toEqual({ format: 'idx', images: path.join(debian, 't10k-images-idx3-ubyte.gz'), labels: path.join(debian, 't10k-labels-idx1-ubyte.gz') });
+    expect(spec).toEqual({
+      format: 'idx',
+      images: path.join(debian, 't10k-images-idx3-ubyte.gz'),
+      labels: path.join(debian, 't10k-labels-idx1-ubyte.gz'),
+    });
     if (spec.format !== 'idx') throw new Error('unreachable');
     expect(readIdx(spec.labels, 'data.test.labels').dims).toEqual([10000]);
   });

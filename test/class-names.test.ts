@@ -63,7 +63,9 @@ describe('data.class_names in the config', () => {
     const file = configFile(path.join(tmp.dir, 'count'), '  train: {format: spiral, classes: 3}\n  class_names: [a, b]');
     const config = loadConfig(file);
     const err = inputErrorOf(() => checkLabels(loadSplits(config), 3, config.data.class_names));
-    expect(err.message).toBe('data.class_names lists 2 names but the last layer has 3 units; name each output once, or give the last dense layer 2 units');
+    expect(err.message).toBe(
+      'data.class_names lists 2 names but the last layer has 3 units; name each output once, or give the last dense layer 2 units',
+    );
     const r = dlt(['train', file, '--out', path.join(tmp.dir, 'count', 'runs')], tmp.dir);
     expect(expectInputError(r)).toContain('data.class_names lists 2 names but the last layer has 3 units');
   });
@@ -105,8 +107,14 @@ describe('the class order of CSV labels that are names', () => {
   const dir = path.join(tmp.dir, 'order');
   mkdirSync(dir, { recursive: true });
   const order = ['zebra', 'ant', 'moth']; // not sorted
-  writeFileSync(path.join(dir, 'train.csv'), clusters(60, (k) => NAMES[k]!));
-  writeFileSync(path.join(dir, 'test.csv'), clusters(9, (k) => NAMES[k]!));
+  writeFileSync(
+    path.join(dir, 'train.csv'),
+    clusters(60, (k) => NAMES[k]!),
+  );
+  writeFileSync(
+    path.join(dir, 'test.csv'),
+    clusters(9, (k) => NAMES[k]!),
+  );
   const file = configFile(
     dir,
     `  train: {format: csv, path: train.csv, label_column: label}
@@ -130,16 +138,21 @@ describe('the class order of CSV labels that are names', () => {
 
   it('a label missing from the list is refused at its cell, with the list and a suggestion', () => {
     writeFileSync(path.join(dir, 'typo.csv'), 'x,y,label\n0,10,ant\n5,0,moht\n');
-    const typo = configFile(path.join(dir, 'typo'), `  train: {format: csv, path: ../typo.csv, label_column: label}\n  class_names: [${order.join(', ')}]`);
+    const typo = configFile(
+      path.join(dir, 'typo'),
+      `  train: {format: csv, path: ../typo.csv, label_column: label}\n  class_names: [${order.join(', ')}]`,
+    );
     const err = inputErrorOf(() => loadSplits(loadConfig(typo)));
     expect(err.file).toBe(path.join(dir, 'typo.csv'));
     expect(err.position).toEqual({ line: 3, col: 5 });
-    expect(err.message).toContain('label "moht" in column 3 ("label") is not one of the 3 classes of data.class_names ("zebra", "ant", "moth"); did you mean "moth"? — add it to data.class_names, or spell the label as it is there');
+    expect(err.message).toContain(
+      'label "moht" in column 3 ("label") is not one of the 3 classes of data.class_names ("zebra", "ant", "moth"); did you mean "moth"? — add it to data.class_names, or spell the label as it is there',
+    );
   });
 });
 
 describe('named data sets', () => {
-  it('default to their authors\' class names; data.class_names overrides them', () => {
+  it("default to their authors' class names; data.class_names overrides them", () => {
     const config = (extra: string) => loadConfig(configFile(path.join(tmp.dir, 'named'), `  train: {name: cifar10}${extra}`, 10));
     expect(classNamesOf(config(''))).toEqual(CATALOG.cifar10.classNames);
     expect(CATALOG.cifar10.classNames).toHaveLength(10);

@@ -55,10 +55,15 @@ describe('dlt train', () => {
   });
 
   it('logs step and epoch records and learns the spiral', () => {
-    const records = readFileSync(path.join(runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const records = readFileSync(path.join(runDir, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     const epochs = records.filter((r) => r.kind === 'epoch');
     expect(epochs).toHaveLength(30);
-    expect(Object.keys(epochs[0]).sort()).toEqual(['epoch', 'kind', 'lr', 'samples_per_s', 'seconds', 'step', 'train_loss_avg', 'val_accuracy', 'val_loss'].sort());
+    expect(Object.keys(epochs[0]).sort()).toEqual(
+      ['epoch', 'kind', 'lr', 'samples_per_s', 'seconds', 'step', 'train_loss_avg', 'val_accuracy', 'val_loss'].sort(),
+    );
     // 144 training points at batch 16 → 9 steps per epoch; a step record every 5 steps
     expect(epochs[29].step).toBe(270);
     expect(records.filter((r) => r.kind === 'step')).toHaveLength(54);
@@ -110,7 +115,10 @@ describe('dlt train', () => {
     const native = dlt(['train', config, '--out', out, '--backend', 'native', '--threads', '2'], tmp.dir);
     expect(native.code).toBe(0);
     expect(native.stdout).toContain('backend native (2 threads), float32');
-    expect(JSON.parse(readFileSync(path.join(native.stdout.split('\n')[0]!, 'summary.json'), 'utf8'))).toMatchObject({ backend: 'native', threads: 2 });
+    expect(JSON.parse(readFileSync(path.join(native.stdout.split('\n')[0]!, 'summary.json'), 'utf8'))).toMatchObject({
+      backend: 'native',
+      threads: 2,
+    });
     // Resuming on another backend than the run's works, with a warning.
     const resumed = dlt(['resume', jsDir, '--epochs', '31', '--backend', 'native'], tmp.dir);
     expect(resumed.code).toBe(0);
@@ -118,8 +126,12 @@ describe('dlt train', () => {
   });
 
   it('bad thread counts are input errors', () => {
-    expect(expectInputError(dlt(['train', config, '--out', out, '--threads', '0'], tmp.dir))).toContain("option '--threads <n>' argument '0' is invalid");
-    expect(expectInputError(dlt(['train', config, '--out', out], tmp.dir, { DLT_THREADS: 'many' }))).toContain('DLT_THREADS=many: expected a whole number');
+    expect(expectInputError(dlt(['train', config, '--out', out, '--threads', '0'], tmp.dir))).toContain(
+      "option '--threads <n>' argument '0' is invalid",
+    );
+    expect(expectInputError(dlt(['train', config, '--out', out], tmp.dir, { DLT_THREADS: 'many' }))).toContain(
+      'DLT_THREADS=many: expected a whole number',
+    );
   });
 
   it('dlt eval reports on the test split, as a table and as JSON', () => {
@@ -143,7 +155,11 @@ describe('dlt train', () => {
 
 describe('bad input: exit 2, one message, no stack trace', () => {
   const out = path.join(tmp.dir, 'bad-runs');
-  const withData = (train: string) => spiralConfig.replace(/ {2}train: .*\n {2}test: .*\n/, `  train: ${train}\n`).replace('input: [2]', 'input: [1, 2, 2]').replace('layers:\n', 'layers:\n    - flatten\n');
+  const withData = (train: string) =>
+    spiralConfig
+      .replace(/ {2}train: .*\n {2}test: .*\n/, `  train: ${train}\n`)
+      .replace('input: [2]', 'input: [1, 2, 2]')
+      .replace('layers:\n', 'layers:\n    - flatten\n');
 
   /** IDX bytes: a header claiming `dims`, then the payload. */
   function idx(dims: number[], payload: Uint8Array): Buffer {
@@ -177,7 +193,9 @@ describe('bad input: exit 2, one message, no stack trace', () => {
 
   it('unknown key', () => {
     const cfg = tmp.write('unknown.yaml', spiralConfig.replace('training: {', 'training: {epoch: 3, '));
-    expect(expectInputError(dlt(['train', cfg], tmp.dir))).toMatch(/unknown\.yaml:14:\d+: training\.epoch: unknown key "epoch"; did you mean "epochs"\?/);
+    expect(expectInputError(dlt(['train', cfg], tmp.dir))).toMatch(
+      /unknown\.yaml:14:\d+: training\.epoch: unknown key "epoch"; did you mean "epochs"\?/,
+    );
   });
 
   it('wrong type, negative learning rate, batch size 0, bad input size', () => {
@@ -234,7 +252,9 @@ describe('bad input: exit 2, one message, no stack trace', () => {
   });
 
   it('a label not below the number of classes', () => {
-    expect(trainWith(images, idx([6], Uint8Array.from([0, 1, 2, 0, 7, 2])), 'label')).toMatch(/label 7 at sample 4 is not below the number of classes, 3/);
+    expect(trainWith(images, idx([6], Uint8Array.from([0, 1, 2, 0, 7, 2])), 'label')).toMatch(
+      /label 7 at sample 4 is not below the number of classes, 3/,
+    );
   });
 
   it('leaves no run directory behind', () => {

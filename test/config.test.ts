@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../src/config/load.js';
 import { didYouMean } from '../src/config/didYouMean.js';
+import { parseConfig } from '../src/config/load.js';
 import { InputError } from '../src/errors.js';
 
 const good = `name: t

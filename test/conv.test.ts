@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { layerSpec, modelConfigSchema } from '../src/config/schema.js';
 import { InputError } from '../src/errors.js';
-import { gradcheck, KINKED_THRESHOLD, SMOOTH_THRESHOLD, type GradcheckReport } from '../src/gradcheck/gradcheck.js';
+import { type GradcheckReport, gradcheck, KINKED_THRESHOLD, SMOOTH_THRESHOLD } from '../src/gradcheck/gradcheck.js';
 import { Conv2d } from '../src/layers/conv2d.js';
 import type { LayerContext } from '../src/layers/layer.js';
 import { createLayer } from '../src/layers/registry.js';
@@ -25,7 +25,17 @@ function ctx(inputShape: number[], dtype: DType = 'float64', name = 'conv2d_1'):
 type Padding = 'valid' | 'same' | number;
 
 /** The textbook definition, one output at a time in float64: no im2col, no GEMM. */
-function directConv(x: Float64Array, n: number, [C, H, W]: number[], w: FloatArray, b: FloatArray, F: number, k: number, s: number, p: number): { y: Float64Array; outH: number; outW: number } {
+function directConv(
+  x: Float64Array,
+  n: number,
+  [C, H, W]: number[],
+  w: FloatArray,
+  b: FloatArray,
+  F: number,
+  k: number,
+  s: number,
+  p: number,
+): { y: Float64Array; outH: number; outW: number } {
   const outH = Math.floor((H! + 2 * p - k) / s) + 1;
   const outW = Math.floor((W! + 2 * p - k) / s) + 1;
   const y = new Float64Array(n * F * outH * outW);
@@ -87,7 +97,10 @@ describe('conv2d forward equals the direct convolution', () => {
 
   it('float32 agrees with the float64 reference to float32 precision, and a smaller batch reuses the buffers', () => {
     const shape = [3, 8, 7];
-    const layer = new Conv2d({ filters: 5, kernel: 3, stride: 2, padding: 1, init: { type: 'kaiming' }, bias_init: { type: 'constant', value: 0.5 } }, ctx(shape, 'float32'));
+    const layer = new Conv2d(
+      { filters: 5, kernel: 3, stride: 2, padding: 1, init: { type: 'kaiming' }, bias_init: { type: 'constant', value: 0.5 } },
+      ctx(shape, 'float32'),
+    );
     const [weight, bias] = layer.params;
     expect(Array.from(bias!.value)).toEqual([0.5, 0.5, 0.5, 0.5, 0.5]);
     const rng = Rng.derive(3, 'conv-test');
@@ -101,14 +114,20 @@ describe('conv2d forward equals the direct convolution', () => {
 
   it('is a cross-correlation (the kernel is not flipped), as PyTorch', () => {
     // One 1×3×3 input, one 2×2 filter picking the top-left cell of each window.
-    const layer = new Conv2d({ filters: 1, kernel: 2, stride: 1, padding: 'valid', init: { type: 'zeros' }, bias_init: { type: 'zeros' } }, ctx([1, 3, 3]));
+    const layer = new Conv2d(
+      { filters: 1, kernel: 2, stride: 1, padding: 'valid', init: { type: 'zeros' }, bias_init: { type: 'zeros' } },
+      ctx([1, 3, 3]),
+    );
     layer.params[0]!.value.set([1, 0, 0, 0]);
     const y = layer.forward(Float64Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9]), 1, false);
     expect(Array.from(y.subarray(0, 4))).toEqual([1, 2, 4, 5]);
   });
 
   it('initialises with fan_in = C·k·k (kaiming: variance 2/fan_in)', () => {
-    const layer = new Conv2d({ filters: 64, kernel: 5, stride: 1, padding: 'same', init: { type: 'kaiming' }, bias_init: { type: 'zeros' } }, ctx([8, 6, 6]));
+    const layer = new Conv2d(
+      { filters: 64, kernel: 5, stride: 1, padding: 'same', init: { type: 'kaiming' }, bias_init: { type: 'zeros' } },
+      ctx([8, 6, 6]),
+    );
     const w = layer.params[0]!.value;
     expect(layer.params.map((p) => [p.name, p.shape])).toEqual([
       ['weight', [64, 8, 5, 5]],
@@ -129,7 +148,8 @@ function check(model: Record<string, unknown>, batch = 2): GradcheckReport {
   const regularizer = new Regularizer(spec.regularization, built.network.namedParams());
   return gradcheck({ ...built, regularizer }, { batch, seed: 3, delta: 1e-6, samples: 8 });
 }
-const describeReport = (r: GradcheckReport) => r.tensors.map((t) => `${t.name}: ${t.maxRelError.toExponential(2)} / ${t.threshold} (${t.kinks} kinks) ${t.verdict}`).join('\n');
+const describeReport = (r: GradcheckReport) =>
+  r.tensors.map((t) => `${t.name}: ${t.maxRelError.toExponential(2)} / ${t.threshold} (${t.kinks} kinks) ${t.verdict}`).join('\n');
 
 describe('conv2d gradients pass the gradient check', () => {
   // A subset that takes every option value at least once, each with a dense head.
@@ -144,9 +164,18 @@ describe('conv2d gradients pass the gradient check', () => {
   ];
   for (const { channels, kernel, stride, padding } of gradCases) {
     it(`C=${channels}, k=${kernel}, stride ${stride}, padding ${padding}: smooth, below 1e-7`, () => {
-      const r = check({ input: [channels, 7, 6], layers: [{ type: 'conv2d', filters: 3, kernel, stride, padding }, 'flatten', { type: 'dense', units: 4 }] });
+      const r = check({
+        input: [channels, 7, 6],
+        layers: [{ type: 'conv2d', filters: 3, kernel, stride, padding }, 'flatten', { type: 'dense', units: 4 }],
+      });
       expect(r.passed, describeReport(r)).toBe(true);
-      expect(r.tensors.map((t) => t.name)).toEqual(['input', 'param/conv2d_1/weight', 'param/conv2d_1/bias', 'param/dense_1/weight', 'param/dense_1/bias']);
+      expect(r.tensors.map((t) => t.name)).toEqual([
+        'input',
+        'param/conv2d_1/weight',
+        'param/conv2d_1/bias',
+        'param/dense_1/weight',
+        'param/dense_1/bias',
+      ]);
       for (const t of r.tensors) {
         expect(t.threshold, t.name).toBe(SMOOTH_THRESHOLD);
         expect(t.maxRelError, `${t.name}\n${describeReport(r)}`).toBeLessThan(SMOOTH_THRESHOLD);
@@ -187,7 +216,9 @@ describe('conv2d shapes', () => {
   });
 
   it('a kernel larger than the padded input is an InputError naming the layer and the shapes', () => {
-    const err = thrown(() => network([3, 4, 6], ['relu', { type: 'conv2d', filters: 2, kernel: 7, padding: 1 }, 'flatten', { type: 'dense', units: 2 }]));
+    const err = thrown(() =>
+      network([3, 4, 6], ['relu', { type: 'conv2d', filters: 2, kernel: 7, padding: 1 }, 'flatten', { type: 'dense', units: 2 }]),
+    );
     expect(err).toBeInstanceOf(InputError);
     expect((err as Error).message).toBe(
       'model.layers.1 (conv2d_1): the 7×7 kernel (stride 1) does not fit its input [3, 4, 6] padded by 1 on each side (6×8): the output would be [2, 0, 2]; use a smaller kernel or more padding, or downsample less before this layer',
@@ -196,20 +227,34 @@ describe('conv2d shapes', () => {
 
   it('strides that shrink the map until a later kernel no longer fits: InputError at that layer', () => {
     const err = thrown(() =>
-      network([1, 9, 9], [{ type: 'conv2d', filters: 2, kernel: 3, stride: 3 }, { type: 'conv2d', filters: 2, kernel: 3, stride: 2 }, { type: 'conv2d', filters: 2, kernel: 3 }, 'flatten', { type: 'dense', units: 2 }]),
+      network(
+        [1, 9, 9],
+        [
+          { type: 'conv2d', filters: 2, kernel: 3, stride: 3 },
+          { type: 'conv2d', filters: 2, kernel: 3, stride: 2 },
+          { type: 'conv2d', filters: 2, kernel: 3 },
+          'flatten',
+          { type: 'dense', units: 2 },
+        ],
+      ),
     );
     expect(err).toBeInstanceOf(InputError);
-    expect((err as Error).message).toMatch(/^model\.layers\.2 \(conv2d_3\): the 3×3 kernel \(stride 1\) does not fit its input \[2, 1, 1\]: the output would be \[2, -1, -1\]/);
+    expect((err as Error).message).toMatch(
+      /^model\.layers\.2 \(conv2d_3\): the 3×3 kernel \(stride 1\) does not fit its input \[2, 1, 1\]: the output would be \[2, -1, -1\]/,
+    );
   });
 
   it('a vector input is an InputError: conv2d needs [C, H, W]', () => {
     const err = thrown(() => network([12], [{ type: 'conv2d', filters: 2, kernel: 1 }, 'flatten', { type: 'dense', units: 2 }]));
-    expect((err as Error).message).toBe('model.layers.0 (conv2d_1): conv2d needs an image [C, H, W] per sample but receives shape [12]; set model.input to [C, H, W] and put conv2d before any flatten');
+    expect((err as Error).message).toBe(
+      'model.layers.0 (conv2d_1): conv2d needs an image [C, H, W] per sample but receives shape [12]; set model.input to [C, H, W] and put conv2d before any flatten',
+    );
   });
 });
 
 describe('conv2d config', () => {
-  const parse = (layer: unknown) => modelConfigSchema.safeParse({ model: { input: [1, 8, 8], layers: [layer, 'flatten', { type: 'dense', units: 2 }] } });
+  const parse = (layer: unknown) =>
+    modelConfigSchema.safeParse({ model: { input: [1, 8, 8], layers: [layer, 'flatten', { type: 'dense', units: 2 }] } });
 
   it('fills in every default', () => {
     expect(layerSpec.parse({ type: 'conv2d', filters: 4, kernel: 3 })).toEqual({
@@ -224,15 +269,20 @@ describe('conv2d config', () => {
   });
 
   it('accepts valid, same and whole numbers ≥ 0 as padding; rejects the rest', () => {
-    for (const padding of ['valid', 'same', 0, 3]) expect(parse({ type: 'conv2d', filters: 1, kernel: 3, padding }).success, String(padding)).toBe(true);
+    for (const padding of ['valid', 'same', 0, 3])
+      expect(parse({ type: 'conv2d', filters: 1, kernel: 3, padding }).success, String(padding)).toBe(true);
     for (const padding of ['full', -1, 1.5]) expect(parse({ type: 'conv2d', filters: 1, kernel: 3, padding }).success, String(padding)).toBe(false);
-    for (const bad of [{ filters: 0 }, { kernel: 0 }, { stride: 0 }, { kernel: 2.5 }]) expect(parse({ type: 'conv2d', filters: 1, kernel: 3, ...bad }).success, JSON.stringify(bad)).toBe(false);
+    for (const bad of [{ filters: 0 }, { kernel: 0 }, { stride: 0 }, { kernel: 2.5 }])
+      expect(parse({ type: 'conv2d', filters: 1, kernel: 3, ...bad }).success, JSON.stringify(bad)).toBe(false);
   });
 
   it('refuses padding "same" with stride > 1 or an even kernel, saying why', () => {
     const strided = parse({ type: 'conv2d', filters: 1, kernel: 3, stride: 2, padding: 'same' });
     expect(strided.success).toBe(false);
-    expect(strided.error!.issues[0]).toMatchObject({ path: ['model', 'layers', 0, 'padding'], message: expect.stringContaining('"same" needs stride 1') });
+    expect(strided.error!.issues[0]).toMatchObject({
+      path: ['model', 'layers', 0, 'padding'],
+      message: expect.stringContaining('"same" needs stride 1'),
+    });
     const even = parse({ type: 'conv2d', filters: 1, kernel: 4, padding: 'same' });
     expect(even.error!.issues[0]!.message).toContain('"same" needs an odd kernel');
   });
@@ -244,16 +294,24 @@ const mini = path.join(repoRoot, 'datasets', 'fashion-mnist-mini');
 
 describe('dlt with convolutions', () => {
   it('exits 2 with line and layer for padding "same" with stride 2', () => {
-    const file = tmp.write('same-stride.yaml', 'model:\n  input: [1, 8, 8]\n  layers:\n    - {type: conv2d, filters: 2, kernel: 3, stride: 2, padding: same}\n    - flatten\n    - {type: dense, units: 2}\n');
+    const file = tmp.write(
+      'same-stride.yaml',
+      'model:\n  input: [1, 8, 8]\n  layers:\n    - {type: conv2d, filters: 2, kernel: 3, stride: 2, padding: same}\n    - flatten\n    - {type: dense, units: 2}\n',
+    );
     const err = expectInputError(dlt(['gradcheck', file], tmp.dir));
     expect(err).toContain(`${file}:4:`);
     expect(err).toContain('model.layers.0.padding: "same" needs stride 1');
   });
 
   it('exits 2 naming the layer and the shapes when the kernel does not fit', () => {
-    const file = tmp.write('too-big.yaml', 'model:\n  input: [1, 4, 4]\n  layers:\n    - {type: conv2d, filters: 2, kernel: 5}\n    - flatten\n    - {type: dense, units: 2}\n');
+    const file = tmp.write(
+      'too-big.yaml',
+      'model:\n  input: [1, 4, 4]\n  layers:\n    - {type: conv2d, filters: 2, kernel: 5}\n    - flatten\n    - {type: dense, units: 2}\n',
+    );
     const err = expectInputError(dlt(['gradcheck', file], tmp.dir));
-    expect(err).toContain(`${file}: model.layers.0 (conv2d_1): the 5×5 kernel (stride 1) does not fit its input [1, 4, 4]: the output would be [2, 0, 0]`);
+    expect(err).toContain(
+      `${file}: model.layers.0 (conv2d_1): the 5×5 kernel (stride 1) does not fit its input [1, 4, 4]: the output would be [2, 0, 0]`,
+    );
   });
 
   it('trains a tiny CNN for one epoch on the shipped Fashion-MNIST subset', () => {

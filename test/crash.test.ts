@@ -9,16 +9,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readSafetensors } from '../src/snapshot/safetensors.js';
 import { dlt, tempDir } from './support/cli.js';
-import {
-  expectExit,
-  expectSameRun,
-  metricsWithoutClock,
-  seededRandom,
-  spawnDlt,
-  trainRun,
-  waitFor,
-  type Spawned,
-} from './support/resumeSupport.js';
+import { expectExit, expectSameRun, metricsWithoutClock, type Spawned, seededRandom, spawnDlt, trainRun, waitFor } from './support/resumeSupport.js';
 
 const tmp = tempDir('dlt-crash-');
 afterAll(() => tmp.cleanup());
@@ -46,7 +37,11 @@ function checkAfterKill(runDir: string): Set<string> {
   }
   for (const f of readdirSync(runDir)) {
     if (TEMP_FILE.test(f)) leftovers.add(f);
-    else expect(['config.yaml', 'metrics.jsonl', 'metrics.csv', 'snapshots', 'best.safetensors', 'summary.json'], `unexpected file in ${runDir}`).toContain(f);
+    else
+      expect(
+        ['config.yaml', 'metrics.jsonl', 'metrics.csv', 'snapshots', 'best.safetensors', 'summary.json'],
+        `unexpected file in ${runDir}`,
+      ).toContain(f);
   }
   if (existsSync(path.join(runDir, 'best.safetensors'))) expect(() => readSafetensors(path.join(runDir, 'best.safetensors'))).not.toThrow();
   return leftovers;

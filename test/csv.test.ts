@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load.js';
 import { Preprocessor } from '../src/data/batcher.js';
-import { labelCsvTable, labelMapping, readCsvTable, type CsvOptions } from '../src/data/csv.js';
+import { type CsvOptions, labelCsvTable, labelMapping, readCsvTable } from '../src/data/csv.js';
 import { checkLabels, loadSplits } from '../src/data/load.js';
 import { readSnapshot } from '../src/snapshot/snapshot.js';
 import { dlt, expectInputError, repoRoot, tempDir } from './support/cli.js';
@@ -40,7 +40,13 @@ describe('readCsvTable', () => {
   });
 
   it('handles quoted cells with delimiters, doubled quotes and line breaks, CRLF, a BOM, spaces and blank lines', () => {
-    const text = '\uFEFFf1,"label, quoted",f2\r\n' + '1, "a, b" ,2\r\n' + '\r\n' + '3,"say ""hi""",4\r\n' + '5,"two\r\nlines",6\r\n' + '  7 ,plain, 8\r\n\r\n\r\n';
+    const text =
+      '\uFEFFf1,"label, quoted",f2\r\n' +
+      '1, "a, b" ,2\r\n' +
+      '\r\n' +
+      '3,"say ""hi""",4\r\n' +
+      '5,"two\r\nlines",6\r\n' +
+      '  7 ,plain, 8\r\n\r\n\r\n';
     const t = read(text, named('label, quoted'));
     expect(t.labelTexts).toEqual(['a, b', 'say "hi"', 'two\r\nlines', 'plain']);
     expect(Array.from(t.x)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
@@ -99,7 +105,9 @@ describe('CSV errors name the file, line and cell', () => {
   });
 
   it('a named label column in a file without a header', () => {
-    expect(inputErrorOf(() => read('1,2,x\n', named('species', false))).message).toMatch(/with header: false the columns have no names; give its 0-based index/);
+    expect(inputErrorOf(() => read('1,2,x\n', named('species', false))).message).toMatch(
+      /with header: false the columns have no names; give its 0-based index/,
+    );
   });
 
   it('a label column index past the last column', () => {
@@ -156,7 +164,9 @@ describe('labels to classes', () => {
     const err = inputErrorOf(() => labelCsvTable(t, ['Adelie', 'Chinstrap', 'Gentoo']));
     expect(err.file).toBe(path.join(tmp.dir, 'odd.csv'));
     expect(err.position).toEqual({ line: 3, col: 3 });
-    expect(err.message).toContain('label "Emperor" in column 2 ("species") is not one of the 3 classes of the training data ("Adelie", "Chinstrap", "Gentoo")');
+    expect(err.message).toContain(
+      'label "Emperor" in column 2 ("species") is not one of the 3 classes of the training data ("Adelie", "Chinstrap", "Gentoo")',
+    );
     expect(inputErrorOf(() => labelCsvTable(read('f,species\n1,Gentoe\n'), ['Adelie', 'Gentoo'])).message).toContain('did you mean "Gentoo"?');
     expect(inputErrorOf(() => labelCsvTable(read('f,species\n1,a\n'), 'indices')).message).toMatch(/not a whole number/);
   });
@@ -181,7 +191,7 @@ ${extra}`,
   };
   mkdirSync(dir, { recursive: true });
 
-  it('maps validation and test labels with the training file\'s classes, not their own', () => {
+  it("maps validation and test labels with the training file's classes, not their own", () => {
     write('train.csv', 'x,y,label\n0,10,cat\n2,30,dog\n4,20,emu\n6,40,cat\n');
     // Only two of the three classes, in another order: their own mapping would be [dog, emu].
     write('test.csv', 'x,y,label\n1,1,emu\n1,1,dog\n');
@@ -212,7 +222,7 @@ ${extra}`,
     expect(err.message).toContain('"cow"');
   });
 
-  it('standardizes CSV features with the training split\'s mean and std', () => {
+  it("standardizes CSV features with the training split's mean and std", () => {
     write('train.csv', 'x,y,label\n0,10,cat\n2,30,dog\n4,20,emu\n6,40,cat\n');
     write('test.csv', 'x,y,label\n3,25,cat\n');
     write('val.csv', 'label,x,y\ndog,1,1\n');
@@ -298,7 +308,13 @@ training: {epochs: 20, batch_size: 10}
     ]);
     // Without its "ant" rows, the training file alone would give [moth, zebra] and shift the
     // classes; the saved mapping keeps them. (No standardize here, so nothing else changes.)
-    writeFileSync(path.join(dir, 'train.csv'), trainText.split('\n').filter((l) => !l.startsWith('ant,')).join('\n'));
+    writeFileSync(
+      path.join(dir, 'train.csv'),
+      trainText
+        .split('\n')
+        .filter((l) => !l.startsWith('ant,'))
+        .join('\n'),
+    );
     const after = dlt(['eval', runDir, '--json'], dir);
     expect(after.code).toBe(0);
     expect(JSON.parse(after.stdout).confusion).toEqual(result.confusion);

@@ -7,10 +7,10 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { CatalogEntry } from '../src/data/catalog.js';
-import { downloadVerified, fetchDataset, type DownloadReporter } from '../src/data/fetch.js';
+import { type DownloadReporter, downloadVerified, fetchDataset } from '../src/data/fetch.js';
 import { extractTarGz } from '../src/data/tar.js';
 import { InputError, RunError } from '../src/errors.js';
-import { expectInputError, repoRoot, tempDir, type CliResult } from './support/cli.js';
+import { type CliResult, expectInputError, repoRoot, tempDir } from './support/cli.js';
 
 // ---------------------------------------------------------------- test data
 
@@ -146,7 +146,9 @@ beforeAll(async () => {
     counts.set(url, nth);
     const [, scenario = '', , file = ''] = url.split('/');
     // 'close', not 'finish': a response whose socket was destroyed never finishes.
-    res.on('close', () => log.push({ path: url, range: req.headers.range, ifRange: req.headers['if-range'] as string | undefined, status: res.statusCode }));
+    res.on('close', () =>
+      log.push({ path: url, range: req.headers.range, ifRange: req.headers['if-range'] as string | undefined, status: res.statusCode }),
+    );
     const handler = scenarios[scenario];
     // Any other name (the real datasets' files, asked for through the CLI) gets `big`.
     const body = FILES[file] ?? big;
@@ -274,7 +276,11 @@ describe('downloadVerified', () => {
     const source = url('drop-always', dataset, 'big.bin');
     const err = await rejection(downloadVerified([source], path.join(dir, 'big.bin'), md5(big), quick));
     expect(err).toBeInstanceOf(RunError);
-    expect(err.message).toMatch(new RegExp(`^could not download big\\.bin from ${escape(source)}: the connection broke after \\d+ of ${big.length} bytes .*; gave up after 4 attempts`));
+    expect(err.message).toMatch(
+      new RegExp(
+        `^could not download big\\.bin from ${escape(source)}: the connection broke after \\d+ of ${big.length} bytes .*; gave up after 4 attempts`,
+      ),
+    );
     expect(err.message).toContain(`put big.bin into ${dir} by hand`);
     expect(requestsFor(dataset)).toHaveLength(4);
     expectOnly(dir, []);
@@ -326,10 +332,17 @@ describe('downloadVerified', () => {
     const port = (closed.address() as AddressInfo).port;
     await new Promise((resolve) => closed.close(resolve));
     const said = recorder();
-    const result = await downloadVerified([`http://127.0.0.1:${port}/small.bin`, url('good', dataset, 'small.bin')], path.join(dir, 'small.bin'), md5(small), { ...quick, reporter: said });
+    const result = await downloadVerified(
+      [`http://127.0.0.1:${port}/small.bin`, url('good', dataset, 'small.bin')],
+      path.join(dir, 'small.bin'),
+      md5(small),
+      { ...quick, reporter: said },
+    );
     expect(result.url).toBe(url('good', dataset, 'small.bin'));
     // No retries at the dead host: one warning, straight to the next URL.
-    expect(said.lines.filter((l) => l.startsWith('warn'))).toEqual([expect.stringMatching(new RegExp(`^warn small\\.bin: connect ECONNREFUSED 127\\.0\\.0\\.1:${port} at `))]);
+    expect(said.lines.filter((l) => l.startsWith('warn'))).toEqual([
+      expect.stringMatching(new RegExp(`^warn small\\.bin: connect ECONNREFUSED 127\\.0\\.0\\.1:${port} at `)),
+    ]);
   });
 });
 
@@ -435,7 +448,16 @@ describe('extractTarGz', () => {
     const { dir } = fresh();
     const file = path.join(dir, 'a.tar.gz');
     const longName = `deep/${'n'.repeat(120)}.bin`;
-    writeFileSync(file, tarGz(tarEntry('top/a.txt', 'alpha'), tarEntry('b.txt', 'beta', '0', 'top/sub'), tarEntry('top/l', '', '2'), paxEntry(longName), tarEntry('short-stand-in', 'long')));
+    writeFileSync(
+      file,
+      tarGz(
+        tarEntry('top/a.txt', 'alpha'),
+        tarEntry('b.txt', 'beta', '0', 'top/sub'),
+        tarEntry('top/l', '', '2'),
+        paxEntry(longName),
+        tarEntry('short-stand-in', 'long'),
+      ),
+    );
     const out = path.join(dir, 'out');
     const files = await extractTarGz(file, out);
     expect(files).toEqual([
@@ -465,7 +487,9 @@ describe('extractTarGz', () => {
     const damaged = tarEntry('a.txt', 'alpha');
     damaged[0] = 'b'.charCodeAt(0); // the name changes, the checksum does not
     writeFileSync(path.join(dir, 'damaged.tar.gz'), tarGz(damaged));
-    expect((await rejection(extractTarGz(path.join(dir, 'damaged.tar.gz'), path.join(dir, 'o1')))).message).toMatch(/^damaged tar header at byte 0: checksum \d+ but the header sums to \d+$/);
+    expect((await rejection(extractTarGz(path.join(dir, 'damaged.tar.gz'), path.join(dir, 'o1')))).message).toMatch(
+      /^damaged tar header at byte 0: checksum \d+ but the header sums to \d+$/,
+    );
 
     writeFileSync(path.join(dir, 'short.tar.gz'), gzipSync(tarEntry('a.bin', batch).subarray(0, 2000)));
     expect((await rejection(extractTarGz(path.join(dir, 'short.tar.gz'), path.join(dir, 'o2')))).message).toContain('cut short inside a.bin');
@@ -535,7 +559,9 @@ describe('dlt data fetch', () => {
     const { dir } = fresh();
     const r = await dltAsync(['data', 'fetch', 'mnist'], { DLT_DATA: dir, DLT_DATA_MIRROR: `${baseUrl}/drop-once` });
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/warning: train-images-idx3-ubyte\.gz: the connection broke after \d+ of 300000 bytes .*; resuming at byte 150000 \(attempt 2 of 5\)/);
+    expect(r.stderr).toMatch(
+      /warning: train-images-idx3-ubyte\.gz: the connection broke after \d+ of 300000 bytes .*; resuming at byte 150000 \(attempt 2 of 5\)/,
+    );
     expect(r.stdout).toContain('train-images-idx3-ubyte.gz: resuming at byte 150000 of');
     expect(r.stderr).toContain('checksum mismatch: expected md5 f68b3c2dcbeaaa9fbdd348bbdeb94873');
     expect(r.stderr).toContain(`got ${md5(big)}`);
@@ -546,7 +572,9 @@ describe('dlt data fetch', () => {
     const { dir } = fresh();
     const r = await dltAsync(['data', 'fetch', 'cifar10'], { DLT_DATA: dir, DLT_DATA_MIRROR: `${baseUrl}/missing/` });
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain(`error: could not download cifar-10-binary.tar.gz from ${baseUrl}/missing/cifar10/cifar-10-binary.tar.gz: HTTP 404 Not Found`);
+    expect(r.stderr).toContain(
+      `error: could not download cifar-10-binary.tar.gz from ${baseUrl}/missing/cifar10/cifar-10-binary.tar.gz: HTTP 404 Not Found`,
+    );
   });
 
   it('exits 2 with a did-you-mean for an unknown name, downloading nothing', async () => {

@@ -69,7 +69,11 @@ const measured: Record<string, Fingerprint> = {};
 afterAll(() => {
   if (!WRITE) return;
   const all: Record<string, Fingerprint> = { ...recorded, ...measured };
-  const sorted = Object.fromEntries(Object.keys(all).sort().map((k) => [k, all[k]]));
+  const sorted = Object.fromEntries(
+    Object.keys(all)
+      .sort()
+      .map((k) => [k, all[k]]),
+  );
   writeFileSync(FIXTURE, `${JSON.stringify(sorted, null, 2)}\n`);
 });
 
@@ -161,7 +165,9 @@ function tensorsHash(file: string): string {
 
 /** sha256 of metrics.jsonl, every record without its clock fields. */
 function metricsHash(file: string): string {
-  const lines = readFileSync(file, 'utf8').split('\n').filter((l) => l !== '');
+  const lines = readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l !== '');
   const stable = lines.map((line) => {
     const record = JSON.parse(line) as Record<string, unknown>;
     for (const field of CLOCK_FIELDS) delete record[field];

@@ -1,4 +1,4 @@
-import { describe, it, expect } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { gemm } from '../src/tensor/gemm.js';
 import type { FloatArray } from '../src/tensor/types.js';
 import { Rng } from '../src/util/rng.js';
@@ -174,9 +174,7 @@ describe('gemm', () => {
 
   it('rejects buffers shorter than the shape needs', () => {
     const small = new Float64Array(5);
-    expect(() => gemm(false, false, 2, 3, 4, small, new Float64Array(12), new Float64Array(6), false)).toThrow(
-      /A has 5 \(needs 8\)/,
-    );
+    expect(() => gemm(false, false, 2, 3, 4, small, new Float64Array(12), new Float64Array(6), false)).toThrow(/A has 5 \(needs 8\)/);
     expect(() => gemm(false, false, -1, 3, 4, small, small, small, false)).toThrow(/m must be a non-negative integer/);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { InputError } from '../src/errors.js';
 import { parity, spiral, xor } from '../src/data/generated.js';
+import { InputError } from '../src/errors.js';
 import { Rng } from '../src/util/rng.js';
 
 const rng = (seed: number): Rng => Rng.derive(seed, 'data');

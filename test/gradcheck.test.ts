@@ -5,14 +5,21 @@ import { assertPassed, gradcheckJson } from '../src/cli/commands/gradcheck.js';
 import { loadModelConfig } from '../src/config/load.js';
 import { modelConfigSchema } from '../src/config/schema.js';
 import { RunError } from '../src/errors.js';
-import { chooseEntries, gradcheck, KINKED_THRESHOLD, SMOOTH_THRESHOLD, type GradcheckOptions, type GradcheckReport } from '../src/gradcheck/gradcheck.js';
+import {
+  chooseEntries,
+  type GradcheckOptions,
+  type GradcheckReport,
+  gradcheck,
+  KINKED_THRESHOLD,
+  SMOOTH_THRESHOLD,
+} from '../src/gradcheck/gradcheck.js';
 import { Elu, LeakyRelu, Relu } from '../src/layers/activations.js';
 import { Dense } from '../src/layers/dense.js';
-import { createParam, Workspace, type Layer, type LayerContext, type Param } from '../src/layers/layer.js';
+import { createParam, type Layer, type LayerContext, type Param, Workspace } from '../src/layers/layer.js';
 import { Prelu } from '../src/layers/prelu.js';
 import { Absolute } from '../src/losses/absolute.js';
-import { MulticlassHinge } from '../src/losses/multiclassHinge.js';
 import type { Loss } from '../src/losses/loss.js';
+import { MulticlassHinge } from '../src/losses/multiclassHinge.js';
 import { SoftmaxCrossEntropy } from '../src/losses/softmaxCrossEntropy.js';
 import { Squared } from '../src/losses/squared.js';
 import { buildModel } from '../src/model/build.js';
@@ -38,7 +45,8 @@ function check(file: Record<string, unknown>, options: Partial<GradcheckOptions>
 }
 
 const byName = (r: GradcheckReport) => Object.fromEntries(r.tensors.map((t) => [t.name, t]));
-const describeReport = (r: GradcheckReport) => r.tensors.map((t) => `${t.name}: ${t.maxRelError.toExponential(2)} / ${t.threshold} (${t.kinks} kinks) ${t.verdict}`).join('\n');
+const describeReport = (r: GradcheckReport) =>
+  r.tensors.map((t) => `${t.name}: ${t.maxRelError.toExponential(2)} / ${t.threshold} (${t.kinks} kinks) ${t.verdict}`).join('\n');
 
 // ---------------------------------------------------------------- every layer, loss and regulariser
 
@@ -69,7 +77,10 @@ const cases: Case[] = [
   },
   {
     title: 'flatten of [2, 3, 5], elu with alpha 1 (continuously differentiable)',
-    file: { model: vector([2, 3, 5], ['flatten', { type: 'dense', units: 13 }, { type: 'elu', alpha: 1 }, { type: 'dense', units: 5 }]), loss: 'squared' },
+    file: {
+      model: vector([2, 3, 5], ['flatten', { type: 'dense', units: 13 }, { type: 'elu', alpha: 1 }, { type: 'dense', units: 5 }]),
+      loss: 'squared',
+    },
     batch: 2,
     kinked: [],
   },
@@ -93,7 +104,10 @@ const cases: Case[] = [
   },
   {
     title: 'L2 on weights and biases',
-    file: { model: vector([7], [{ type: 'dense', units: 13 }, 'sigmoid', { type: 'dense', units: 5 }]), regularization: { l2: 0.05, regularize_bias: true } },
+    file: {
+      model: vector([7], [{ type: 'dense', units: 13 }, 'sigmoid', { type: 'dense', units: 5 }]),
+      regularization: { l2: 0.05, regularize_bias: true },
+    },
     batch: 1,
     kinked: [],
   },
@@ -106,13 +120,32 @@ const cases: Case[] = [
   },
   {
     title: 'leaky_relu, batch 1',
-    file: { model: vector([3], [{ type: 'dense', units: 13 }, { type: 'leaky_relu', alpha: 0.1 }, { type: 'dense', units: 5 }]) },
+    file: {
+      model: vector(
+        [3],
+        [
+          { type: 'dense', units: 13 },
+          { type: 'leaky_relu', alpha: 0.1 },
+          { type: 'dense', units: 5 },
+        ],
+      ),
+    },
     batch: 1,
     kinked: ['input', 'param/dense_1/weight', 'param/dense_1/bias'],
   },
   {
     title: 'elu with alpha 0.5',
-    file: { model: vector([7], [{ type: 'dense', units: 5 }, { type: 'elu', alpha: 0.5 }, { type: 'dense', units: 5 }]), loss: 'squared' },
+    file: {
+      model: vector(
+        [7],
+        [
+          { type: 'dense', units: 5 },
+          { type: 'elu', alpha: 0.5 },
+          { type: 'dense', units: 5 },
+        ],
+      ),
+      loss: 'squared',
+    },
     batch: 4,
     kinked: ['input', 'param/dense_1/weight', 'param/dense_1/bias'],
   },
@@ -124,13 +157,28 @@ const cases: Case[] = [
   },
   {
     title: 'prelu shared, on vectors',
-    file: { model: vector([7], [{ type: 'dense', units: 13 }, { type: 'prelu', shared: true }, { type: 'dense', units: 5 }]) },
+    file: {
+      model: vector(
+        [7],
+        [
+          { type: 'dense', units: 13 },
+          { type: 'prelu', shared: true },
+          { type: 'dense', units: 5 },
+        ],
+      ),
+    },
     batch: 4,
     kinked: ['input', 'param/dense_1/weight', 'param/dense_1/bias'],
   },
   {
     title: 'prelu per unit, on vectors, then another dense',
-    file: { model: vector([3], [{ type: 'dense', units: 5 }, { type: 'prelu', init: 0.1 }, { type: 'dense', units: 13 }, 'tanh', { type: 'dense', units: 1 }]), loss: 'squared' },
+    file: {
+      model: vector(
+        [3],
+        [{ type: 'dense', units: 5 }, { type: 'prelu', init: 0.1 }, { type: 'dense', units: 13 }, 'tanh', { type: 'dense', units: 1 }],
+      ),
+      loss: 'squared',
+    },
     batch: 2,
     kinked: ['input', 'param/dense_1/weight', 'param/dense_1/bias'],
   },
@@ -161,12 +209,32 @@ const cases: Case[] = [
       regularization: { l1: 0.01, l2: 0.01, regularize_bias: true },
     },
     batch: 2,
-    kinked: ['input', 'param/dense_1/weight', 'param/dense_1/bias', 'param/dense_2/weight', 'param/dense_2/bias', 'param/prelu_1/alpha', 'param/dense_3/weight', 'param/dense_3/bias'],
+    kinked: [
+      'input',
+      'param/dense_1/weight',
+      'param/dense_1/bias',
+      'param/dense_2/weight',
+      'param/dense_2/bias',
+      'param/prelu_1/alpha',
+      'param/dense_3/weight',
+      'param/dense_3/bias',
+    ],
   },
   {
     title: 'everything at once: flatten, relu, dropout, prelu, hinge, L1 + L2',
     file: {
-      model: vector([2, 3, 5], ['flatten', { type: 'dense', units: 13 }, 'relu', { type: 'dropout', rate: 0.2 }, { type: 'dense', units: 7 }, { type: 'prelu', shared: true }, { type: 'dense', units: 5 }]),
+      model: vector(
+        [2, 3, 5],
+        [
+          'flatten',
+          { type: 'dense', units: 13 },
+          'relu',
+          { type: 'dropout', rate: 0.2 },
+          { type: 'dense', units: 7 },
+          { type: 'prelu', shared: true },
+          { type: 'dense', units: 5 },
+        ],
+      ),
       loss: 'multiclass_hinge',
       regularization: { l1: 0.001, l2: 0.001 },
     },
@@ -196,7 +264,15 @@ describe('gradcheck passes on every layer, loss and regulariser', () => {
   it('reports dropout as evaluated with one fixed mask, and only when a mask was drawn', () => {
     const withDropout = check(cases.find((c) => c.title.startsWith('dropout ('))!.file);
     expect(withDropout.fixedNoise).toBe(true);
-    const rateZero = check({ model: vector([3], [{ type: 'dropout', rate: 0 }, { type: 'dense', units: 2 }]) });
+    const rateZero = check({
+      model: vector(
+        [3],
+        [
+          { type: 'dropout', rate: 0 },
+          { type: 'dense', units: 2 },
+        ],
+      ),
+    });
     expect(rateZero.fixedNoise).toBe(false);
   });
 
@@ -279,7 +355,14 @@ describe('kinks', () => {
 
   it('smooth layers have no signature: sigmoid, tanh, elu with alpha 1, dense, dropout, flatten', () => {
     const network = new Network(
-      [{ type: 'flatten' }, { type: 'dense', units: 3, init: { type: 'kaiming' }, bias_init: { type: 'zeros' } }, { type: 'sigmoid' }, { type: 'tanh' }, { type: 'elu', alpha: 1 }, { type: 'dropout', rate: 0.5 }],
+      [
+        { type: 'flatten' },
+        { type: 'dense', units: 3, init: { type: 'kaiming' }, bias_init: { type: 'zeros' } },
+        { type: 'sigmoid' },
+        { type: 'tanh' },
+        { type: 'elu', alpha: 1 },
+        { type: 'dropout', rate: 0.5 },
+      ],
       [3],
       { dtype: 'float64', kernels: jsKernels, rng: Rng.derive(1, 'init'), noise: Rng.derive(1, 'dropout') },
     );
@@ -353,7 +436,10 @@ class SignFlippedScale implements Layer {
   private readonly y: Workspace;
   private readonly dx: Workspace;
   private x: FloatArray | undefined;
-  constructor(readonly name: string, shape: number[]) {
+  constructor(
+    readonly name: string,
+    shape: number[],
+  ) {
     this.outputShape = shape;
     this.size = sizeOf(shape);
     this.scale = createParam('scale', shape, 'float64', true);
@@ -410,25 +496,33 @@ class SquareMissingTwo implements Layer {
 function plantedNetwork(middle: (shape: number[]) => Layer): Network {
   const rng = Rng.derive(1, 'init');
   const noise = Rng.derive(1, 'dropout');
-  const dense = (inputs: number, units: number, name: string) => new Dense({ units, init: { type: 'xavier' }, bias_init: { type: 'zeros' } }, ctx([inputs], name, rng, noise));
+  const dense = (inputs: number, units: number, name: string) =>
+    new Dense({ units, init: { type: 'xavier' }, bias_init: { type: 'zeros' } }, ctx([inputs], name, rng, noise));
   return Network.fromLayers([dense(5, 7, 'dense_1'), middle([7]), dense(7, 3, 'dense_2')], [5], 'float64');
 }
 
 describe('planted faults are reported as wrong', () => {
   it('a sign error in a backward: the tensors below it are wrong, its own parameter and those above are fine', () => {
-    const r = runOn(plantedNetwork((shape) => new SignFlippedScale('flipped_scale_1', shape)), new SoftmaxCrossEntropy(3, 'float64'));
+    const r = runOn(
+      plantedNetwork((shape) => new SignFlippedScale('flipped_scale_1', shape)),
+      new SoftmaxCrossEntropy(3, 'float64'),
+    );
     const t = byName(r);
     expect(r.passed).toBe(false);
     for (const name of ['input', 'param/dense_1/weight', 'param/dense_1/bias']) {
       expect(t[name]!.verdict, describeReport(r)).toBe('wrong');
       expect(t[name]!.maxRelError).toBeGreaterThan(1e-2);
     }
-    for (const name of ['param/flipped_scale_1/scale', 'param/dense_2/weight', 'param/dense_2/bias']) expect(t[name]!.verdict, describeReport(r)).toBe('ok');
+    for (const name of ['param/flipped_scale_1/scale', 'param/dense_2/weight', 'param/dense_2/bias'])
+      expect(t[name]!.verdict, describeReport(r)).toBe('ok');
     expect(() => assertPassed(r)).toThrow(RunError);
   });
 
   it('a missing factor of 2 (y = x², dx = dy·x): off by half below it', () => {
-    const r = runOn(plantedNetwork((shape) => new SquareMissingTwo('square_1', shape)), new SoftmaxCrossEntropy(3, 'float64'));
+    const r = runOn(
+      plantedNetwork((shape) => new SquareMissingTwo('square_1', shape)),
+      new SoftmaxCrossEntropy(3, 'float64'),
+    );
     const t = byName(r);
     expect(r.passed).toBe(false);
     for (const name of ['input', 'param/dense_1/weight', 'param/dense_1/bias']) {
@@ -526,13 +620,22 @@ describe('dlt gradcheck', () => {
   }
 
   it('prints the JSON object of SPEC §1 with --json', () => {
-    const file = tmp.write('json.yaml', modelFile('    - {type: dense, units: 6}\n    - relu\n    - {type: dense, units: 3}', 'loss: squared\nregularization: {l2: 0.01}\n'));
+    const file = tmp.write(
+      'json.yaml',
+      modelFile('    - {type: dense, units: 6}\n    - relu\n    - {type: dense, units: 3}', 'loss: squared\nregularization: {l2: 0.01}\n'),
+    );
     const r = dlt(['gradcheck', file, '--json', '--batch', '3', '--seed', '4'], tmp.dir);
     expect(r.code, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout) as { passed: boolean; tensors: Record<string, unknown>[] };
     expect(Object.keys(out)).toEqual(['passed', 'tensors']);
     expect(out.passed).toBe(true);
-    expect(out.tensors.map((t) => t.name)).toEqual(['input', 'param/dense_1/weight', 'param/dense_1/bias', 'param/dense_2/weight', 'param/dense_2/bias']);
+    expect(out.tensors.map((t) => t.name)).toEqual([
+      'input',
+      'param/dense_1/weight',
+      'param/dense_1/bias',
+      'param/dense_2/weight',
+      'param/dense_2/bias',
+    ]);
     for (const t of out.tensors) {
       expect(Object.keys(t)).toEqual(['name', 'entries_checked', 'max_rel_error', 'threshold', 'kinks', 'verdict']);
       expect(t.verdict).toBe('ok');
@@ -543,7 +646,10 @@ describe('dlt gradcheck', () => {
   });
 
   it('says when dropout was evaluated with one fixed mask', () => {
-    const file = tmp.write('dropout.yaml', modelFile('    - {type: dense, units: 6}\n    - {type: dropout, rate: 0.5}\n    - {type: dense, units: 3}'));
+    const file = tmp.write(
+      'dropout.yaml',
+      modelFile('    - {type: dense, units: 6}\n    - {type: dropout, rate: 0.5}\n    - {type: dense, units: 3}'),
+    );
     const r = dlt(['gradcheck', file], tmp.dir);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('dropout: evaluated in training mode, with the same mask for every evaluation');
@@ -576,13 +682,17 @@ describe('dlt gradcheck', () => {
 
   it('exits 2 for an unknown top-level key of a model file, with a did-you-mean', () => {
     const file = tmp.write('typo.yaml', modelFile('    - {type: dense, units: 3}', 'regularisation: {l2: 0.1}\n'));
-    expect(expectInputError(dlt(['gradcheck', file], tmp.dir))).toMatch(/typo\.yaml:5:1: regularisation: unknown key "regularisation"; did you mean "regularization"\?/);
+    expect(expectInputError(dlt(['gradcheck', file], tmp.dir))).toMatch(
+      /typo\.yaml:5:1: regularisation: unknown key "regularisation"; did you mean "regularization"\?/,
+    );
   });
 
   it('exits 2 for an input of the wrong rank (images into dense), naming the file', () => {
     const file = tmp.write('rank.yaml', 'model:\n  input: [1, 28, 28]\n  layers: [{type: dense, units: 10}]\n');
     const err = expectInputError(dlt(['gradcheck', file], tmp.dir));
-    expect(err).toContain(`${file}: model.layers.0 (dense_1): dense needs one vector per sample but receives shape [1, 28, 28]; add "- flatten" before it`);
+    expect(err).toContain(
+      `${file}: model.layers.0 (dense_1): dense needs one vector per sample but receives shape [1, 28, 28]; add "- flatten" before it`,
+    );
   });
 
   it('exits 2 for bad options and a missing file', () => {

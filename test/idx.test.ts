@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { InputError } from '../src/errors.js';
 import { loadIdxDataset, readIdx } from '../src/data/idx.js';
+import { InputError } from '../src/errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dlt-idx-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -203,13 +203,12 @@ describe('loadIdxDataset', () => {
 describe('the shipped fashion-mnist-mini', () => {
   const folder = fileURLToPath(new URL('../datasets/fashion-mnist-mini/', import.meta.url));
 
-  for (const [prefix, expected] of [['train', 10_000], ['t10k', 2_000]] as const) {
+  for (const [prefix, expected] of [
+    ['train', 10_000],
+    ['t10k', 2_000],
+  ] as const) {
     it(`${prefix}: ${expected} images of 28×28 with every class 0–9`, () => {
-      const ds = loadIdxDataset(
-        join(folder, `${prefix}-images-idx3-ubyte.gz`),
-        join(folder, `${prefix}-labels-idx1-ubyte.gz`),
-        'data.train',
-      );
+      const ds = loadIdxDataset(join(folder, `${prefix}-images-idx3-ubyte.gz`), join(folder, `${prefix}-labels-idx1-ubyte.gz`), 'data.train');
       expect(ds.count).toBe(expected);
       expect(ds.sampleShape).toEqual([1, 28, 28]);
       expect(ds.x.length).toBe(expected * 28 * 28);

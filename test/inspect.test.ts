@@ -62,7 +62,10 @@ function finishedRun() {
     const run = train();
     expectExit(run, 0);
     const summary = JSON.parse(readFileSync(path.join(run.runDir, 'summary.json'), 'utf8'));
-    const records = readFileSync(path.join(run.runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const records = readFileSync(path.join(run.runDir, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     finished = { runDir: run.runDir, summary, records };
   }
   return { ...finished, epochs: finished.records.filter((m) => m.kind === 'epoch') };
@@ -73,7 +76,9 @@ describe('dlt inspect on a finished run', () => {
     const { runDir } = finishedRun();
     const j = inspectJson(runDir);
     expect(j.snapshot).toBe(path.join(runDir, 'snapshots', 'latest.safetensors'));
-    expect(Object.keys(j).sort()).toEqual(['classes', 'dtype', 'format_version', 'input_shape', 'layers', 'name', 'optimizer', 'snapshot', 'total_params', 'training'].sort());
+    expect(Object.keys(j).sort()).toEqual(
+      ['classes', 'dtype', 'format_version', 'input_shape', 'layers', 'name', 'optimizer', 'snapshot', 'total_params', 'training'].sort(),
+    );
     expect(Object.keys(j.training).sort()).toEqual(
       ['backend', 'batch', 'best_val_accuracy', 'dlt_version', 'epoch', 'lr', 'lr_scale', 'rollbacks', 'step', 'threads', 'train_seconds'].sort(),
     );
@@ -154,9 +159,13 @@ describe('dlt inspect on a finished run', () => {
     const r = dlt(['inspect', runDir], tmp.dir);
     expectExit(r, 0);
     expect(r.stdout).toContain(path.join(runDir, 'snapshots', 'latest.safetensors'));
-    expect(r.stdout).toMatch(new RegExp(`^dense_1 +dense +\\[${HIDDEN}\\] +weight \\[${HIDDEN}, ${INPUT}\\], bias \\[${HIDDEN}\\] +${DENSE_1}$`, 'm'));
+    expect(r.stdout).toMatch(
+      new RegExp(`^dense_1 +dense +\\[${HIDDEN}\\] +weight \\[${HIDDEN}, ${INPUT}\\], bias \\[${HIDDEN}\\] +${DENSE_1}$`, 'm'),
+    );
     expect(r.stdout).toMatch(new RegExp(`^tanh_1 +tanh +\\[${HIDDEN}\\] +0$`, 'm'));
-    expect(r.stdout).toMatch(new RegExp(`^dense_2 +dense +\\[${CLASSES}\\] +weight \\[${CLASSES}, ${HIDDEN}\\], bias \\[${CLASSES}\\] +${DENSE_2}$`, 'm'));
+    expect(r.stdout).toMatch(
+      new RegExp(`^dense_2 +dense +\\[${CLASSES}\\] +weight \\[${CLASSES}, ${HIDDEN}\\], bias \\[${CLASSES}\\] +${DENSE_2}$`, 'm'),
+    );
     expect(r.stdout).toMatch(new RegExp(`^total +${TOTAL}$`, 'm'));
     expect(r.stdout).toMatch(new RegExp(`^optimizer +adam; slots: m, v \\(${2 * TOTAL} entries\\); steps ${EPOCHS * STEPS_PER_EPOCH}$`, 'm'));
     expect(r.stdout).toMatch(new RegExp(`^epoch +${EPOCHS} done, at an epoch boundary$`, 'm'));

@@ -90,8 +90,25 @@ describe('MetricsLog writes metrics.csv beside metrics.jsonl', () => {
   const records: MetricsRecord[] = [
     { kind: 'step', epoch: 1, step: 50, loss: 2.302585092994046, loss_avg: 0.1 + 0.2, lr: 1e-7 },
     { kind: 'epoch', epoch: 1, step: 94, train_loss_avg: 0.5, val_loss: null, val_accuracy: null, lr: 0.05, samples_per_s: 1234, seconds: 1.5 },
-    { kind: 'epoch', epoch: 2, step: 188, train_loss_avg: 0.25, val_loss: 0.3, val_accuracy: 0.875, lr: 0.05, penalty: 1.25e-5, samples_per_s: 0, seconds: 0 },
-    { kind: 'lr_drop', epoch: 2, from: 0.05, to: 0.005000000000000001, reason: 'plateau: val_accuracy did not improve, "patience" 0, for 1 epoch\nnext line' },
+    {
+      kind: 'epoch',
+      epoch: 2,
+      step: 188,
+      train_loss_avg: 0.25,
+      val_loss: 0.3,
+      val_accuracy: 0.875,
+      lr: 0.05,
+      penalty: 1.25e-5,
+      samples_per_s: 0,
+      seconds: 0,
+    },
+    {
+      kind: 'lr_drop',
+      epoch: 2,
+      from: 0.05,
+      to: 0.005000000000000001,
+      reason: 'plateau: val_accuracy did not improve, "patience" 0, for 1 epoch\nnext line',
+    },
     { kind: 'nan', epoch: 3, step: 190, loss: null, lr: 0.005, action: 'rollback' },
   ];
 
@@ -174,10 +191,11 @@ describe('MetricsLog writes metrics.csv beside metrics.jsonl', () => {
   });
 
   it('leaves an unfinished last line of metrics.jsonl out', () => {
-    expect(csvFromJsonl('{"kind":"step","epoch":1,"step":2,"loss":1,"loss_avg":1,"lr":0.1}\n{"kind":"ep')).toBe(`${HEADER}\nstep,1,2,1,1,0.1,,,,,,,,,,\n`);
+    expect(csvFromJsonl('{"kind":"step","epoch":1,"step":2,"loss":1,"loss_avg":1,"lr":0.1}\n{"kind":"ep')).toBe(
+      `${HEADER}\nstep,1,2,1,1,0.1,,,,,,,,,,\n`,
+    );
   });
 });
-
 
 describe('metrics.csv of a training run', () => {
   // 165 spiral points, 20% held out: 132 training samples, batch 16 → 9 steps per epoch;

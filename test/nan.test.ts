@@ -9,7 +9,16 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readSafetensors } from '../src/snapshot/safetensors.js';
 import { dlt, tempDir } from './support/cli.js';
-import { expectExit, expectSameRun, metricsWithoutClock, sha256, snapshotFiles, snapshotFingerprint, snapshotState, trainRun } from './support/resumeSupport.js';
+import {
+  expectExit,
+  expectSameRun,
+  metricsWithoutClock,
+  sha256,
+  snapshotFiles,
+  snapshotFingerprint,
+  snapshotState,
+  trainRun,
+} from './support/resumeSupport.js';
 
 const tmp = tempDir('dlt-nan-');
 afterAll(() => tmp.cleanup());
@@ -54,9 +63,13 @@ describe('on_nan: rollback', () => {
     expect(run.stderr).not.toMatch(noStack);
     const warnings = run.stderr.split('\n').filter((l) => l.startsWith('warning: '));
     expect(warnings).toHaveLength(3);
-    warnings.forEach((w, i) => expect(w).toMatch(new RegExp(`the loss became (NaN|-?Infinity) at step 3; rolled back to step 2 \\(rollback ${i + 1} of 3\\), lr now `)));
+    warnings.forEach((w, i) =>
+      expect(w).toMatch(new RegExp(`the loss became (NaN|-?Infinity) at step 3; rolled back to step 2 \\(rollback ${i + 1} of 3\\), lr now `)),
+    );
     const error = run.stderr.split('\n').find((l) => l.startsWith('error: '))!;
-    expect(error).toMatch(/the training loss became (NaN|-?Infinity) at epoch 3, step 3 after 3 rollbacks: the learning rate \S+ is probably too high/);
+    expect(error).toMatch(
+      /the training loss became (NaN|-?Infinity) at epoch 3, step 3 after 3 rollbacks: the learning rate \S+ is probably too high/,
+    );
     expect(error).toContain(`the last good snapshot is in ${run.runDir}`);
     // The suggested rate is below the last one that diverged.
     const suggested = Number(/try --set optimizer\.lr=(\S+)/.exec(error)![1]);
@@ -72,7 +85,11 @@ describe('on_nan: rollback', () => {
     // After the nan records nothing else: the run stopped there.
     expect(metricsWithoutClock(run.runDir).at(-1)).toEqual(records.at(-1));
     // The epochs before were logged once each, not replayed into the log by the rollbacks.
-    expect(metricsWithoutClock(run.runDir).filter((m) => m.kind === 'epoch').map((m) => m.epoch)).toEqual([1, 2]);
+    expect(
+      metricsWithoutClock(run.runDir)
+        .filter((m) => m.kind === 'epoch')
+        .map((m) => m.epoch),
+    ).toEqual([1, 2]);
     expect(existsSync(path.join(run.runDir, 'summary.json'))).toBe(false);
   });
 
@@ -140,7 +157,11 @@ describe('on_nan: rollback across an interrupt', () => {
       const r = dlt(['resume', run.runDir], tmp.dir, { DLT_INTERRUPT_AT_STEP: '5' });
       expectExit(r, 130);
       expect(r.stderr).toMatch(new RegExp(`rolled back to step 4 \\(rollback ${n} of 3\\)`));
-      expect(snapshotState(path.join(run.runDir, 'snapshots', 'latest.safetensors'))).toMatchObject({ step: 5, rollbacks: n, last_good: { epoch: 2 } });
+      expect(snapshotState(path.join(run.runDir, 'snapshots', 'latest.safetensors'))).toMatchObject({
+        step: 5,
+        rollbacks: n,
+        last_good: { epoch: 2 },
+      });
     }
     expectExit(dlt(['resume', run.runDir], tmp.dir), 1);
     expectSameRollbackRun(run.runDir, reference());
@@ -152,7 +173,9 @@ describe('on_nan: rollback across an interrupt', () => {
     rmSync(path.join(run.runDir, 'snapshots', 'epoch-0002.safetensors'));
     const r = dlt(['resume', run.runDir], tmp.dir);
     expectExit(r, 1);
-    expect(r.stderr).toMatch(/^warning: on_nan: rollback would return to \S+epoch-0002\.safetensors, which is unusable \(.+\); a NaN will roll back to the snapshot resumed from instead$/m);
+    expect(r.stderr).toMatch(
+      /^warning: on_nan: rollback would return to \S+epoch-0002\.safetensors, which is unusable \(.+\); a NaN will roll back to the snapshot resumed from instead$/m,
+    );
     expect(r.stderr).toMatch(/rolled back to step 5 \(rollback 1 of 3\)/);
     expect(r.stderr).not.toMatch(noStack);
   });
@@ -160,7 +183,10 @@ describe('on_nan: rollback across an interrupt', () => {
   it('rolls back to the initial state after a resume in epoch 1, and goes on as the uninterrupted run', () => {
     // Batches of 8 (12 steps an epoch) at lr 0.5: the loss overflows at step 7; from the
     // initial weights a twentieth of the rate converges, and the run completes.
-    const early = tmp.write('rollback-initial.yaml', config('rollback', 0.5).replace('batch_size: 96', 'batch_size: 8').replace('epochs: 30', 'epochs: 3'));
+    const early = tmp.write(
+      'rollback-initial.yaml',
+      config('rollback', 0.5).replace('batch_size: 96', 'batch_size: 8').replace('epochs: 30', 'epochs: 3'),
+    );
     const ref = trainRun(early, path.join(tmp.dir, 'ri-ref'), tmp.dir);
     expectExit(ref, 0);
     expect(metricsWithoutClock(ref.runDir).filter((m) => m.kind === 'nan')).toMatchObject([{ epoch: 1, step: 7, action: 'rollback' }]);

@@ -14,10 +14,10 @@ import { configSchema } from '../src/config/schema.js';
 import { readSafetensors } from '../src/snapshot/safetensors.js';
 import { selectKernels } from '../src/tensor/backend.js';
 import { jsKernels, type Kernels } from '../src/tensor/kernels.js';
-import { nativeKernels, nativeStatus, type Addon } from '../src/tensor/native.js';
+import { type Addon, nativeKernels, nativeStatus } from '../src/tensor/native.js';
 import type { FloatArray } from '../src/tensor/types.js';
 import type { Reporter } from '../src/train/reporter.js';
-import { train, type RunSummary } from '../src/train/trainer.js';
+import { type RunSummary, train } from '../src/train/trainer.js';
 import { Rng } from '../src/util/rng.js';
 import { tempDir } from './support/cli.js';
 import { inputErrorOf } from './support/layers.js';
@@ -91,7 +91,17 @@ const REL = { float32: 1e-5, float64: 1e-12 };
 const ABS = 1e-30;
 
 /** S_ij of the tolerance above, in float64, straight from the definition. */
-function errorScale(transA: boolean, transB: boolean, m: number, n: number, k: number, a: FloatArray, b: FloatArray, c0: FloatArray, accumulate: boolean): Float64Array {
+function errorScale(
+  transA: boolean,
+  transB: boolean,
+  m: number,
+  n: number,
+  k: number,
+  a: FloatArray,
+  b: FloatArray,
+  c0: FloatArray,
+  accumulate: boolean,
+): Float64Array {
   const scale = new Float64Array(m * n);
   for (let i = 0; i < m; i++) {
     for (let j = 0; j < n; j++) {
@@ -112,7 +122,8 @@ function errorScale(transA: boolean, transB: boolean, m: number, n: number, k: n
  * gives Infinity), with a description of where it is.
  */
 function worstError(got: FloatArray, want: FloatArray, scale: Float64Array, rel: number): { ratio: number; detail: string } {
-  if (got.length !== want.length || want.length !== scale.length) return { ratio: Infinity, detail: `lengths ${got.length}, ${want.length}, ${scale.length}` };
+  if (got.length !== want.length || want.length !== scale.length)
+    return { ratio: Infinity, detail: `lengths ${got.length}, ${want.length}, ${scale.length}` };
   let ratio = 0;
   let detail = 'all within tolerance';
   for (let i = 0; i < want.length; i++) {
@@ -368,7 +379,10 @@ const spiralConfig = configSchema.parse({
     test: { format: 'spiral', classes: 3, points_per_class: 40, noise: 0.1 },
     validation: { fraction: 0.2 },
   },
-  model: { input: [2], layers: [{ type: 'dense', units: 32 }, 'relu', { type: 'dense', units: 32 }, 'relu', { type: 'dense', units: 3, init: 'xavier' }] },
+  model: {
+    input: [2],
+    layers: [{ type: 'dense', units: 32 }, 'relu', { type: 'dense', units: 32 }, 'relu', { type: 'dense', units: 3, init: 'xavier' }],
+  },
   optimizer: { type: 'sgd', lr: 0.1, momentum: 0.9, nesterov: true },
   training: { epochs: 40, batch_size: 16, keep_snapshots: 2, log_every: 5 },
 });
@@ -390,7 +404,10 @@ describe(`training on the JavaScript and native backends${needsNative}`, () => {
   });
 
   it.skipIf(unavailable)('both learn the spiral, and the summary names the backend', () => {
-    for (const [backend, summary] of [['js', runs.js], ['native', runs.native]] as const) {
+    for (const [backend, summary] of [
+      ['js', runs.js],
+      ['native', runs.native],
+    ] as const) {
       expect(summary.backend, backend).toBe(backend);
       expect(summary.epochs, backend).toBe(40);
       expect(summary.test_accuracy, `${backend} test accuracy`).toBeGreaterThan(MIN_ACCURACY);
@@ -410,7 +427,9 @@ describe(`training on the JavaScript and native backends${needsNative}`, () => {
     expect(snapshotFiles(b)).toEqual(files);
     for (const f of files) {
       expect(snapshotFingerprint(path.join(b, f)), f).toEqual(snapshotFingerprint(path.join(a, f)));
-      expect(readSafetensors(path.join(b, f)).metadata.get('sha256'), `${f}: sha256 of the data region`).toBe(readSafetensors(path.join(a, f)).metadata.get('sha256'));
+      expect(readSafetensors(path.join(b, f)).metadata.get('sha256'), `${f}: sha256 of the data region`).toBe(
+        readSafetensors(path.join(a, f)).metadata.get('sha256'),
+      );
     }
   });
 });
@@ -425,7 +444,10 @@ describe('the install-time build (scripts/build-native.mjs)', () => {
     mkdirSync(path.join(root, 'scripts'));
     cpSync(path.join(repo, 'scripts', 'build-native.mjs'), path.join(root, 'scripts', 'build-native.mjs'));
     cpSync(path.join(repo, 'native'), path.join(root, 'native'), { recursive: true, filter: (src) => !src.includes(`${path.sep}build`) });
-    const r = spawnSync(process.execPath, [path.join(root, 'scripts', 'build-native.mjs')], { encoding: 'utf8', env: { ...process.env, DLT_NO_BLAS: '1' } });
+    const r = spawnSync(process.execPath, [path.join(root, 'scripts', 'build-native.mjs')], {
+      encoding: 'utf8',
+      env: { ...process.env, DLT_NO_BLAS: '1' },
+    });
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('native backend not built: the BLAS is hidden from the build (DLT_NO_BLAS=1)');
     expect(r.stdout).toContain('apt-get install libopenblas-dev');

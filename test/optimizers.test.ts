@@ -425,7 +425,7 @@ describe('resume from slots() and toState()', () => {
     sameBits(original, resumed);
   });
 
-  it("adam: a resume that drops the step count diverges (bias correction restarts)", () => {
+  it('adam: a resume that drops the step count diverges (bias correction restarts)', () => {
     const spec = CASES.find((c) => c.spec.type === 'adam')!.spec;
     const { x, labels } = batch();
     const net = buildNet();

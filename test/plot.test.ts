@@ -42,7 +42,9 @@ function parseXml(src: string): XmlNode {
   const decode = (s: string): string => {
     if (/&(?!(amp|lt|gt|quot|apos|#\d+);)/.test(s)) fail('a bare &');
     return s.replace(/&(amp|lt|gt|quot|apos|#\d+);/g, (_, e: string) =>
-      e.startsWith('#') ? String.fromCodePoint(Number(e.slice(1))) : ({ amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" } as Record<string, string>)[e]!,
+      e.startsWith('#')
+        ? String.fromCodePoint(Number(e.slice(1)))
+        : ({ amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" } as Record<string, string>)[e]!,
     );
   };
   const declaration = /<\?xml[^?]*\?>\s*/y;
@@ -132,7 +134,11 @@ function handMadeRecords(): object[] {
   return records;
 }
 
-function makeRun(name: string, records: object[], config = 'name: hand\ndata:\n  validation: {fraction: 0.2}\noptimizer: {type: sgd, lr: 0.1}\ntraining: {epochs: 3}\n'): string {
+function makeRun(
+  name: string,
+  records: object[],
+  config = 'name: hand\ndata:\n  validation: {fraction: 0.2}\noptimizer: {type: sgd, lr: 0.1}\ntraining: {epochs: 3}\n',
+): string {
   const dir = path.join(tmp.dir, name);
   mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(dir, 'config.yaml'), config);
@@ -270,13 +276,17 @@ describe('dlt plot without validation or step records', () => {
   });
 
   it('switches the loss to a log scale when a diverging run spans many orders of magnitude', () => {
-    const records = handMadeRecords().map((r) => ((r as { kind: string; step: number }).kind === 'step' && (r as { step: number }).step > 16 ? { ...r, loss: 1e30, loss_avg: 1e30 } : r));
+    const records = handMadeRecords().map((r) =>
+      (r as { kind: string; step: number }).kind === 'step' && (r as { step: number }).step > 16 ? { ...r, loss: 1e30, loss_avg: 1e30 } : r,
+    );
     const runDir = makeRun('diverged', records);
     expect(dlt(['plot', runDir], tmp.dir).code).toBe(0);
     const svg = parseXml(readFileSync(path.join(runDir, 'plot.svg'), 'utf8'));
     expect(allText(svg)).toContain('Loss (log scale)');
     // on a log scale the small early losses are still spread out, not squashed onto one row
-    const ys = polyline(svg, 'loss').slice(0, 4).map(([, y]) => y);
+    const ys = polyline(svg, 'loss')
+      .slice(0, 4)
+      .map(([, y]) => y);
     expect(Math.max(...ys) - Math.min(...ys)).toBeGreaterThan(1);
   });
 });
@@ -308,7 +318,9 @@ describe('dlt plot: bad input exits 2 with one message', () => {
       `${path.join(badField, 'metrics.jsonl')}:3:1: "loss" of a "step" record must be a number; found the string "high"`,
     );
     const missing = makeRun('missing-field', [records[0]!, { kind: 'lr_drop', epoch: 1, from: 0.1, to: 0.01 }]);
-    expect(expectInputError(dlt(['plot', missing], tmp.dir))).toMatch(/metrics\.jsonl:2:1: "reason" of a "lr_drop" record must be a string; it is missing/);
+    expect(expectInputError(dlt(['plot', missing], tmp.dir))).toMatch(
+      /metrics\.jsonl:2:1: "reason" of a "lr_drop" record must be a string; it is missing/,
+    );
     const notJson = makeRun('not-json', [records[0]!]);
     writeFileSync(path.join(notJson, 'metrics.jsonl'), `${JSON.stringify(records[0])}\n{"kind":"step",\n${JSON.stringify(records[1])}\n`);
     expect(expectInputError(dlt(['plot', notJson], tmp.dir))).toMatch(/metrics\.jsonl:2:1: not a JSON object/);
@@ -396,7 +408,10 @@ describe('dlt plot on a trained run', () => {
     expect(train.code).toBe(0);
     expect(plot.stderr).toBe('');
     expect(plot.code).toBe(0);
-    const records = readFileSync(path.join(runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const records = readFileSync(path.join(runDir, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     const svg = parseXml(svgText);
     const stepRecords = records.filter((r) => r.kind === 'step');
     expect(stepRecords.length).toBeGreaterThan(10);

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { layerSpec, modelConfigSchema } from '../src/config/schema.js';
-import { gradcheck, KINKED_THRESHOLD, SMOOTH_THRESHOLD, type GradcheckReport } from '../src/gradcheck/gradcheck.js';
+import { type GradcheckReport, gradcheck, KINKED_THRESHOLD, SMOOTH_THRESHOLD } from '../src/gradcheck/gradcheck.js';
 import { ChannelMaxpool } from '../src/layers/channelMaxpool.js';
 import type { Layer, LayerContext } from '../src/layers/layer.js';
 import { AvgPool2d, MaxPool2d } from '../src/layers/pool2d.js';
@@ -67,9 +67,11 @@ describe('maxpool2d and avgpool2d forward', () => {
   it('stride defaults to size in the schema, and the default is written out', () => {
     expect(layerSpec.parse({ type: 'maxpool2d', size: 3 })).toEqual({ type: 'maxpool2d', size: 3, stride: 3 });
     expect(layerSpec.parse({ type: 'avgpool2d', size: 2, stride: 1 })).toEqual({ type: 'avgpool2d', size: 2, stride: 1 });
-    for (const bad of [{ size: 0 }, { size: 2, stride: 0 }, { size: 1.5 }, {}]) expect(layerSpec.safeParse({ type: 'maxpool2d', ...bad }).success, JSON.stringify(bad)).toBe(false);
+    for (const bad of [{ size: 0 }, { size: 2, stride: 0 }, { size: 1.5 }, {}])
+      expect(layerSpec.safeParse({ type: 'maxpool2d', ...bad }).success, JSON.stringify(bad)).toBe(false);
     expect(layerSpec.parse({ type: 'channel_maxpool', group: 2 })).toEqual({ type: 'channel_maxpool', group: 2 });
-    for (const bad of [{ group: 0 }, {}, { group: 2.5 }]) expect(layerSpec.safeParse({ type: 'channel_maxpool', ...bad }).success, JSON.stringify(bad)).toBe(false);
+    for (const bad of [{ group: 0 }, {}, { group: 2.5 }])
+      expect(layerSpec.safeParse({ type: 'channel_maxpool', ...bad }).success, JSON.stringify(bad)).toBe(false);
   });
 });
 
@@ -158,7 +160,8 @@ function check(model: Record<string, unknown>, batch = 3): GradcheckReport {
   const regularizer = new Regularizer(spec.regularization, built.network.namedParams());
   return gradcheck({ ...built, regularizer }, { batch, seed: 2, delta: 1e-6, samples: 8 });
 }
-const describeReport = (r: GradcheckReport) => r.tensors.map((t) => `${t.name}: ${t.maxRelError.toExponential(2)} / ${t.threshold} (${t.kinks} kinks) ${t.verdict}`).join('\n');
+const describeReport = (r: GradcheckReport) =>
+  r.tensors.map((t) => `${t.name}: ${t.maxRelError.toExponential(2)} / ${t.threshold} (${t.kinks} kinks) ${t.verdict}`).join('\n');
 
 /** Passed, every tensor at its expected threshold, and below 1e-7 away from the kinks. */
 function expectPassed(r: GradcheckReport, kinked: string[]): void {
@@ -180,29 +183,51 @@ describe('pooling gradients pass the gradient check', () => {
     { size: 3, stride: 2 },
   ]) {
     it(`avgpool2d size ${size} stride ${stride}: smooth`, () => {
-      const r = check({ input: [2, 7, 8], layers: [{ type: 'conv2d', filters: 3, kernel: 3, padding: 'same' }, { type: 'avgpool2d', size, stride }, ...head] });
+      const r = check({
+        input: [2, 7, 8],
+        layers: [{ type: 'conv2d', filters: 3, kernel: 3, padding: 'same' }, { type: 'avgpool2d', size, stride }, ...head],
+      });
       expectPassed(r, []);
     });
 
     it(`maxpool2d size ${size} stride ${stride}: kinked in the tensors below it`, () => {
-      const r = check({ input: [2, 7, 8], layers: [{ type: 'conv2d', filters: 3, kernel: 3, padding: 'same' }, { type: 'maxpool2d', size, stride }, ...head] });
+      const r = check({
+        input: [2, 7, 8],
+        layers: [{ type: 'conv2d', filters: 3, kernel: 3, padding: 'same' }, { type: 'maxpool2d', size, stride }, ...head],
+      });
       expectPassed(r, below);
     });
   }
 
   it('maxpool2d with a large step: argmax changes are counted as kinks and left out; the rest agree', () => {
     // Piecewise linear: away from a change of argmax, centred differences are exact even for a large δ.
-    const spec = modelConfigSchema.parse({ model: { input: [1, 6, 6], layers: [{ type: 'maxpool2d', size: 3, stride: 1 }, ...head] }, loss: 'squared' });
+    const spec = modelConfigSchema.parse({
+      model: { input: [1, 6, 6], layers: [{ type: 'maxpool2d', size: 3, stride: 1 }, ...head] },
+      loss: 'squared',
+    });
     const built = buildModel(spec, jsKernels, 'float64');
-    const r = gradcheck({ ...built, regularizer: new Regularizer(spec.regularization, built.network.namedParams()) }, { batch: 4, seed: 1, delta: 0.3, samples: 0 });
+    const r = gradcheck(
+      { ...built, regularizer: new Regularizer(spec.regularization, built.network.namedParams()) },
+      { batch: 4, seed: 1, delta: 0.3, samples: 0 },
+    );
     expect(r.tensors[0]!.kinks).toBeGreaterThan(0);
     expect(r.passed, describeReport(r)).toBe(true);
   });
 
   it('channel_maxpool on feature maps and on vectors: kinked below it', () => {
-    expectPassed(check({ input: [2, 5, 5], layers: [{ type: 'conv2d', filters: 6, kernel: 3 }, { type: 'channel_maxpool', group: 3 }, ...head] }), below);
     expectPassed(
-      check({ input: [5], layers: [{ type: 'dense', units: 8 }, { type: 'channel_maxpool', group: 4 }, { type: 'dense', units: 3 }] }),
+      check({ input: [2, 5, 5], layers: [{ type: 'conv2d', filters: 6, kernel: 3 }, { type: 'channel_maxpool', group: 3 }, ...head] }),
+      below,
+    );
+    expectPassed(
+      check({
+        input: [5],
+        layers: [
+          { type: 'dense', units: 8 },
+          { type: 'channel_maxpool', group: 4 },
+          { type: 'dense', units: 3 },
+        ],
+      }),
       ['input', 'param/dense_1/weight', 'param/dense_1/bias'],
     );
   });
@@ -215,7 +240,9 @@ const thrown = inputErrorOf;
 
 describe('pooling shapes', () => {
   it('a window larger than the input is an InputError naming the layer and the shapes', () => {
-    const err = thrown(() => network([2, 5, 6], [{ type: 'maxpool2d', size: 2 }, { type: 'avgpool2d', size: 3 }, 'flatten', { type: 'dense', units: 2 }]));
+    const err = thrown(() =>
+      network([2, 5, 6], [{ type: 'maxpool2d', size: 2 }, { type: 'avgpool2d', size: 3 }, 'flatten', { type: 'dense', units: 2 }]),
+    );
     expect(err.message).toBe(
       'model.layers.1 (avgpool2d_1): the 3×3 pooling window (stride 3) does not fit its input [2, 2, 3]: the output would be [2, 0, 1]; use a smaller pooling window, or downsample less before this layer',
     );
@@ -228,22 +255,53 @@ describe('pooling shapes', () => {
   });
 
   it('a group that does not divide C is an InputError naming the layer and the shape', () => {
-    expect(thrown(() => network([1, 8, 8], [{ type: 'conv2d', filters: 5, kernel: 3 }, { type: 'channel_maxpool', group: 2 }, 'flatten', { type: 'dense', units: 2 }])).message).toBe(
+    expect(
+      thrown(() =>
+        network(
+          [1, 8, 8],
+          [{ type: 'conv2d', filters: 5, kernel: 3 }, { type: 'channel_maxpool', group: 2 }, 'flatten', { type: 'dense', units: 2 }],
+        ),
+      ).message,
+    ).toBe(
       'model.layers.1 (channel_maxpool_1): group 2 does not divide the 5 channels of its input [5, 6, 6]; choose a group that divides 5, or change the layer before it',
     );
-    expect(thrown(() => network([7], [{ type: 'channel_maxpool', group: 2 }, { type: 'dense', units: 2 }])).message).toContain('group 2 does not divide the 7 units of its input [7]');
+    expect(
+      thrown(() =>
+        network(
+          [7],
+          [
+            { type: 'channel_maxpool', group: 2 },
+            { type: 'dense', units: 2 },
+          ],
+        ),
+      ).message,
+    ).toContain('group 2 does not divide the 7 units of its input [7]');
   });
 
   it('flatten after pooling gives C·Hout·Wout', () => {
-    const net = network([1, 28, 28], [{ type: 'conv2d', filters: 4, kernel: 3 }, 'relu', { type: 'maxpool2d', size: 2 }, { type: 'channel_maxpool', group: 2 }, 'flatten', { type: 'dense', units: 10 }]);
+    const net = network(
+      [1, 28, 28],
+      [
+        { type: 'conv2d', filters: 4, kernel: 3 },
+        'relu',
+        { type: 'maxpool2d', size: 2 },
+        { type: 'channel_maxpool', group: 2 },
+        'flatten',
+        { type: 'dense', units: 10 },
+      ],
+    );
     expect(net.layers.map((l) => l.outputShape)).toEqual([[4, 26, 26], [4, 26, 26], [4, 13, 13], [2, 13, 13], [338], [10]]);
   });
 
   it('through the CLI: exit 2 with the message for each bad shape', () => {
     const model = (input: string, layers: string[]) => `model:\n  input: ${input}\n  layers:\n${layers.map((l) => `    - ${l}`).join('\n')}\n`;
     const pool = tmp.write('pool.yaml', model('[1, 4, 4]', ['{type: maxpool2d, size: 5}', 'flatten', '{type: dense, units: 2}']));
-    expect(expectInputError(dlt(['gradcheck', pool], tmp.dir))).toContain(`${pool}: model.layers.0 (maxpool2d_1): the 5×5 pooling window (stride 5) does not fit its input [1, 4, 4]`);
+    expect(expectInputError(dlt(['gradcheck', pool], tmp.dir))).toContain(
+      `${pool}: model.layers.0 (maxpool2d_1): the 5×5 pooling window (stride 5) does not fit its input [1, 4, 4]`,
+    );
     const group = tmp.write('group.yaml', model('[6]', ['{type: channel_maxpool, group: 4}', '{type: dense, units: 2}']));
-    expect(expectInputError(dlt(['gradcheck', group], tmp.dir))).toContain(`${group}: model.layers.0 (channel_maxpool_1): group 4 does not divide the 6 units of its input [6]`);
+    expect(expectInputError(dlt(['gradcheck', group], tmp.dir))).toContain(
+      `${group}: model.layers.0 (channel_maxpool_1): group 4 does not divide the 6 units of its input [6]`,
+    );
   });
 });

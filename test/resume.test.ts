@@ -128,7 +128,10 @@ describe.each(Object.entries(cases))('exact resume: %s', (name, text) => {
     expectSameRun(runDir, reference());
     // The resumed process trained no sample of epoch 2 (9 batches of 16 > 132 samples):
     // its throughput is 0, not negative.
-    const records = readFileSync(path.join(runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const records = readFileSync(path.join(runDir, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     for (const e of records.filter((m) => m.kind === 'epoch')) expect(e.samples_per_s, `epoch ${e.epoch}`).toBeGreaterThanOrEqual(0);
   });
 
@@ -167,7 +170,9 @@ describe('dlt resume --epochs and --set', () => {
 
     expect(metricsWithoutClock(four.runDir)).toEqual(metricsWithoutClock(six.runDir));
     expect(summaryWithoutClock(four.runDir)).toEqual(summaryWithoutClock(six.runDir));
-    expect(parseYaml(readFileSync(path.join(four.runDir, 'config.yaml'), 'utf8'))).toEqual(parseYaml(readFileSync(path.join(six.runDir, 'config.yaml'), 'utf8')));
+    expect(parseYaml(readFileSync(path.join(four.runDir, 'config.yaml'), 'utf8'))).toEqual(
+      parseYaml(readFileSync(path.join(six.runDir, 'config.yaml'), 'utf8')),
+    );
     // Snapshots written before the extension record epochs: 4 in their config; tensors and state agree.
     expect(snapshotFiles(four.runDir)).toEqual(snapshotFiles(six.runDir));
     for (const f of snapshotFiles(six.runDir)) {
@@ -185,7 +190,9 @@ describe('dlt resume --epochs and --set', () => {
     expectExit(r, 0);
     const six = train(sgd, {}, ['--set', 'training.epochs=6']);
     expect(metricsWithoutClock(runDir)).toEqual(metricsWithoutClock(six.runDir));
-    expect(snapshotFingerprint(path.join(runDir, 'snapshots', 'latest.safetensors'))).toEqual(snapshotFingerprint(path.join(six.runDir, 'snapshots', 'latest.safetensors')));
+    expect(snapshotFingerprint(path.join(runDir, 'snapshots', 'latest.safetensors'))).toEqual(
+      snapshotFingerprint(path.join(six.runDir, 'snapshots', 'latest.safetensors')),
+    );
   });
 
   it('a finished run (one with summary.json) is refused without --epochs, and left unchanged', () => {

@@ -5,13 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { InputError } from '../src/errors.js';
-import {
-  decodeSafetensors,
-  encodeSafetensors,
-  readSafetensors,
-  writeSafetensors,
-  type NamedTensor,
-} from '../src/snapshot/safetensors.js';
+import { decodeSafetensors, encodeSafetensors, type NamedTensor, readSafetensors, writeSafetensors } from '../src/snapshot/safetensors.js';
 import { writeFileAtomic } from '../src/util/atomicWrite.js';
 
 const FILE = 'run/snapshots/step-10.safetensors';
@@ -296,10 +290,7 @@ describe('keys that look like prototypes are plain data', () => {
   it('"__proto__" as a tensor name and metadata key survives a round trip', () => {
     const metadata: Record<string, string> = {};
     Object.defineProperty(metadata, '__proto__', { value: 'meta', enumerable: true });
-    const file = encodeSafetensors(
-      [{ name: '__proto__', dtype: 'F32', shape: [1], data: Float32Array.from([2]) }],
-      metadata,
-    );
+    const file = encodeSafetensors([{ name: '__proto__', dtype: 'F32', shape: [1], data: Float32Array.from([2]) }], metadata);
     expect(headerOf(file).text).toContain('"__proto__":{"dtype":"F32"');
     const back = decodeSafetensors(file, FILE);
     expect(back.tensors.get('__proto__')!.data[0]).toBe(2);
@@ -346,8 +337,7 @@ describe('writeFileAtomic', () => {
 // package, so the real loader runs only where someone installed it; an independent
 // numpy reader (struct + json + frombuffer) checks the byte layout wherever numpy is.
 const PYTHON = '/usr/bin/python3';
-const pythonHas = (module: string): boolean =>
-  spawnSync(PYTHON, ['-c', `import ${module}`], { stdio: 'ignore' }).status === 0;
+const pythonHas = (module: string): boolean => spawnSync(PYTHON, ['-c', `import ${module}`], { stdio: 'ignore' }).status === 0;
 const hasSafetensors = pythonHas('safetensors.numpy');
 const hasNumpy = pythonHas('numpy');
 
@@ -362,9 +352,7 @@ function runPython(script: string, path: string): unknown {
 /** The sample tensors as Python prints them (every value as a double, which JSON carries exactly). */
 function expectedFromPython(): Record<string, { dtype: string; shape: number[]; values: number[] }> {
   const numpyName = { F32: 'float32', F64: 'float64', I32: 'int32', U8: 'uint8' } as const;
-  return Object.fromEntries(
-    sampleTensors().map((t) => [t.name, { dtype: numpyName[t.dtype], shape: t.shape, values: Array.from(t.data) }]),
-  );
+  return Object.fromEntries(sampleTensors().map((t) => [t.name, { dtype: numpyName[t.dtype], shape: t.shape, values: Array.from(t.data) }]));
 }
 
 describe('Python interop', () => {

@@ -272,7 +272,7 @@ describe('toState / fromState', () => {
     expect(restored.lr).toBe(0.25);
   });
 
-  it("a state from another schedule type is an InputError saying what to do", () => {
+  it('a state from another schedule type is an InputError saying what to do', () => {
     const step = schedule({ type: 'step', every: 2 }, 1);
     expect(() => schedule('constant', 1).fromState(step.toState())).toThrow(InputError);
     expect(() => schedule('constant', 1).fromState(step.toState())).toThrow(/resume with the schedule the run started with/);

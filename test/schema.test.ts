@@ -8,14 +8,16 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { configJsonSchema, schemaCommand, SCHEMA_FILE } from '../src/cli/commands/schema.js';
+import { configJsonSchema, SCHEMA_FILE, schemaCommand } from '../src/cli/commands/schema.js';
 import { configSchema } from '../src/config/schema.js';
 import { dlt, repoRoot } from './support/cli.js';
 import { validate } from './support/jsonSchema.js';
 
 const MODELINE = '# yaml-language-server: $schema=../schema/dlt-config.schema.json';
 const configsDir = path.join(repoRoot, 'configs');
-const configFiles = readdirSync(configsDir).filter((f) => f.endsWith('.yaml') || f.endsWith('.yml')).sort();
+const configFiles = readdirSync(configsDir)
+  .filter((f) => f.endsWith('.yaml') || f.endsWith('.yml'))
+  .sort();
 const schema = configJsonSchema();
 
 type Json = Record<string, unknown>;
@@ -45,7 +47,9 @@ describe('dlt schema', () => {
     expect(r.stderr).toBe('');
     const committed = readFileSync(path.join(repoRoot, SCHEMA_FILE), 'utf8');
     expect(r.stdout).toBe(schemaCommand());
-    expect(committed, `${SCHEMA_FILE} is stale (src/config/schema.ts changed): run  npx dlt schema > ${SCHEMA_FILE}  (after npm run build)`).toBe(schemaCommand());
+    expect(committed, `${SCHEMA_FILE} is stale (src/config/schema.ts changed): run  npx dlt schema > ${SCHEMA_FILE}  (after npm run build)`).toBe(
+      schemaCommand(),
+    );
   });
 
   it('takes no arguments: one is bad usage, exit 2', () => {
@@ -70,7 +74,7 @@ describe('dlt schema', () => {
     expect(schema.additionalProperties).toBe(false);
   });
 
-  it("has every default it declares accepted by the schema at that place (the zod defaults are valid input)", () => {
+  it('has every default it declares accepted by the schema at that place (the zod defaults are valid input)', () => {
     const checked: string[] = [];
     const walk = (node: unknown, at: string) => {
       if (Array.isArray(node)) return node.forEach((n, i) => walk(n, `${at}[${i}]`));
@@ -142,25 +146,47 @@ describe('the schema rejects what dlt rejects', () => {
 
   const accepted: [string, Json][] = [
     ['the base config', base()],
-    ['bare names for layers, init, loss, schedule', variant((c) => {
-      c.model.layers.push('relu', 'dropout', 'prelu');
-      c.model.layers[0] = { type: 'dense', units: 4, init: 'kaiming', bias_init: 'zeros' };
-      c.loss = 'multiclass_hinge';
-      c.schedule = 'constant';
-    })],
-    ['the object forms', variant((c) => {
-      c.model.layers.push({ type: 'relu' }, { type: 'leaky_relu', alpha: 0.1 });
-      c.loss = { type: 'multiclass_hinge', margin: 2 };
-      c.schedule = { type: 'step', every: 2, factor: 0.5 };
-    })],
-    ['a pooling layer without stride (it defaults to size)', variant((c) => {
-      c.model.input = [1, 4, 4];
-      c.model.layers = [{ type: 'conv2d', filters: 2, kernel: 3, padding: 'same' }, { type: 'maxpool2d', size: 2 }, 'flatten', { type: 'dense', units: 2 }];
-    })],
-    ['padding as a number', variant((c) => {
-      c.model.input = [1, 4, 4];
-      c.model.layers = [{ type: 'conv2d', filters: 2, kernel: 3, padding: 1 }, { type: 'avgpool2d', size: 2, stride: 1 }, 'flatten', { type: 'dense', units: 2 }];
-    })],
+    [
+      'bare names for layers, init, loss, schedule',
+      variant((c) => {
+        c.model.layers.push('relu', 'dropout', 'prelu');
+        c.model.layers[0] = { type: 'dense', units: 4, init: 'kaiming', bias_init: 'zeros' };
+        c.loss = 'multiclass_hinge';
+        c.schedule = 'constant';
+      }),
+    ],
+    [
+      'the object forms',
+      variant((c) => {
+        c.model.layers.push({ type: 'relu' }, { type: 'leaky_relu', alpha: 0.1 });
+        c.loss = { type: 'multiclass_hinge', margin: 2 };
+        c.schedule = { type: 'step', every: 2, factor: 0.5 };
+      }),
+    ],
+    [
+      'a pooling layer without stride (it defaults to size)',
+      variant((c) => {
+        c.model.input = [1, 4, 4];
+        c.model.layers = [
+          { type: 'conv2d', filters: 2, kernel: 3, padding: 'same' },
+          { type: 'maxpool2d', size: 2 },
+          'flatten',
+          { type: 'dense', units: 2 },
+        ];
+      }),
+    ],
+    [
+      'padding as a number',
+      variant((c) => {
+        c.model.input = [1, 4, 4];
+        c.model.layers = [
+          { type: 'conv2d', filters: 2, kernel: 3, padding: 1 },
+          { type: 'avgpool2d', size: 2, stride: 1 },
+          'flatten',
+          { type: 'dense', units: 2 },
+        ];
+      }),
+    ],
     ['a validation split given as a dataset', variant((c) => (c.data.validation = { format: 'xor', points: 10 }))],
   ];
 

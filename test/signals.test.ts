@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readSafetensors } from '../src/snapshot/safetensors.js';
 import { dlt, tempDir } from './support/cli.js';
-import { expectExit, expectSameRun, snapshotState, spawnDlt, trainRun, waitFor, type Spawned } from './support/resumeSupport.js';
+import { expectExit, expectSameRun, type Spawned, snapshotState, spawnDlt, trainRun, waitFor } from './support/resumeSupport.js';
 
 const tmp = tempDir('dlt-signals-');
 afterAll(() => tmp.cleanup());
@@ -37,7 +37,9 @@ const newOut = () => path.join(tmp.dir, `out-${++outs}`);
 function epochsLogged(runDir: string): number {
   const metrics = path.join(runDir, 'metrics.jsonl');
   if (!existsSync(metrics)) return 0;
-  return readFileSync(metrics, 'utf8').split('\n').filter((l) => l.startsWith('{"kind":"epoch"')).length;
+  return readFileSync(metrics, 'utf8')
+    .split('\n')
+    .filter((l) => l.startsWith('{"kind":"epoch"')).length;
 }
 
 /** The run directory a spawned `dlt train` printed on its first line. */

@@ -10,7 +10,10 @@ const source = process.argv[2] ?? '/usr/lib/R/site-library/palmerpenguins/extdat
 const here = path.dirname(fileURLToPath(import.meta.url));
 const KEEP = ['species', 'bill_length_mm', 'bill_depth_mm', 'flipper_length_mm', 'body_mass_g'];
 
-const [head, ...rows] = readFileSync(source, 'utf8').trim().split('\n').map((l) => l.trim().split(','));
+const [head, ...rows] = readFileSync(source, 'utf8')
+  .trim()
+  .split('\n')
+  .map((l) => l.trim().split(','));
 const columns = KEEP.map((name) => {
   const c = head.indexOf(name);
   if (c < 0) throw new Error(`${source} has no column ${name}`);

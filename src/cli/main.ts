@@ -2,8 +2,8 @@ import chalk from 'chalk';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { InputError, Interrupted, RunError } from '../errors.js';
 import { CHECK_ALL_UP_TO } from '../gradcheck/gradcheck.js';
-import type { StopSignal } from '../train/run.js';
 import { DEFAULT_THREADS } from '../tensor/backend.js';
+import type { StopSignal } from '../train/run.js';
 import { VERSION } from '../version.js';
 import { evalCommand, evalJson, evalTable } from './commands/eval.js';
 import { assertPassed, GRADCHECK_DEFAULTS, gradcheckCommand, gradcheckJson, gradcheckTable } from './commands/gradcheck.js';
@@ -87,7 +87,12 @@ function program(): Command {
     .option('--batch <n>', 'random samples to check on', positiveNumber, GRADCHECK_DEFAULTS.batch)
     .option('--seed <n>', "seed for the model, data, parameter point and entries (default: the file's seed)", wholeNumber)
     .addOption(new Option('--delta <d>', 'step of the centred differences').argParser(positiveReal).default(GRADCHECK_DEFAULTS.delta, '1e-6'))
-    .option('--samples <k>', `entries per row checked in tensors over ${CHECK_ALL_UP_TO} entries (0: every entry)`, wholeNumber, GRADCHECK_DEFAULTS.samples)
+    .option(
+      '--samples <k>',
+      `entries per row checked in tensors over ${CHECK_ALL_UP_TO} entries (0: every entry)`,
+      wholeNumber,
+      GRADCHECK_DEFAULTS.samples,
+    )
     .option('--json', 'print one JSON object')
     .action((file: string, opts: { batch: number; seed?: number; delta: number; samples: number; json?: boolean }) => {
       const result = gradcheckCommand(file, opts);
@@ -154,7 +159,9 @@ function backendOption(): Option {
 }
 
 function threadsOption(): Option {
-  return new Option('--threads <n>', `threads for the native backend's BLAS (default ${DEFAULT_THREADS}; also: DLT_THREADS)`).argParser(positiveNumber);
+  return new Option('--threads <n>', `threads for the native backend's BLAS (default ${DEFAULT_THREADS}; also: DLT_THREADS)`).argParser(
+    positiveNumber,
+  );
 }
 
 function reporter() {

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Document, LineCounter, isMap, isPair, isScalar, isSeq, parseDocument, parse as parseYaml } from 'yaml';
+import { Document, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { InputError } from '../errors.js';
 import { didYouMean } from './didYouMean.js';
-import { configSchema, modelConfigSchema, type Config, type DatasetSpec, type ModelConfig } from './schema.js';
+import { type Config, configSchema, type DatasetSpec, type ModelConfig, modelConfigSchema } from './schema.js';
 
 /**
  * Reading a config: YAML text → document (with source positions) → `--set` overrides
@@ -45,7 +45,8 @@ const FULL_CONFIG_KEYS = ['data', 'optimizer', 'schedule', 'training'];
 export function loadModelConfig(file: string): ModelConfig {
   const parsed = parseYamlText(readConfigText(file), file, []);
   const { value } = parsed;
-  const needs = 'dlt gradcheck needs `model:` (input and layers), optionally with `loss:` and `regularization:`, or a full config such as configs/quickstart.yaml';
+  const needs =
+    'dlt gradcheck needs `model:` (input and layers), optionally with `loss:` and `regularization:`, or a full config such as configs/quickstart.yaml';
   if (value === null || value === undefined) throw new InputError(`the file is empty; ${needs}`, file);
   assertMapping(value, file);
   if (!('model' in value)) throw new InputError(`no \`model:\` in this file; ${needs}`, file);
@@ -61,7 +62,12 @@ function readConfigText(file: string): string {
     return readFileSync(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const what = code === 'ENOENT' ? 'config file not found' : code === 'EISDIR' ? 'is a folder, not a config file' : `cannot read the config (${code ?? String(err)})`;
+    const what =
+      code === 'ENOENT'
+        ? 'config file not found'
+        : code === 'EISDIR'
+          ? 'is a folder, not a config file'
+          : `cannot read the config (${code ?? String(err)})`;
     throw new InputError(`${what}; give the path of a YAML config such as configs/quickstart.yaml`, file);
   }
 }
@@ -90,10 +96,7 @@ function parseYamlText(text: string, file: string, overrides: readonly string[])
   try {
     value = doc.toJS({ maxAliasCount: 100 });
   } catch (err) {
-    throw new InputError(
-      `the YAML expands too far (${(err as Error).message}); aliases (*name) may be used at most 100 times in a config`,
-      file,
-    );
+    throw new InputError(`the YAML expands too far (${(err as Error).message}); aliases (*name) may be used at most 100 times in a config`, file);
   }
   return { doc, lineCounter, fromSet, value };
 }
@@ -129,7 +132,8 @@ export function resolvePaths(config: Config, dir: string): Config {
     if (spec.format === 'idx') return { ...spec, images: path.resolve(dir, spec.images), labels: path.resolve(dir, spec.labels) };
     if (spec.format === 'csv') return { ...spec, path: path.resolve(dir, spec.path) };
     // A CIFAR-10 folder's batches default by role; written out so the resolved config says which ran.
-    if (spec.format === 'cifar10') return { ...spec, path: path.resolve(dir, spec.path), ...(spec.split || !split || spec.path.endsWith('.bin') ? {} : { split }) };
+    if (spec.format === 'cifar10')
+      return { ...spec, path: path.resolve(dir, spec.path), ...(spec.split || !split || spec.path.endsWith('.bin') ? {} : { split }) };
     return spec;
   };
   return {

@@ -51,7 +51,7 @@ const csvSpec = z.strictObject({
   format: z.literal('csv'),
   path: z.string().min(1),
   label_column: z.union([z.string().min(1), nonNegativeInt], {
-    error: 'expected the label column\'s header name (label_column: species) or its 0-based index (label_column: 4)',
+    error: "expected the label column's header name (label_column: species) or its 0-based index (label_column: 4)",
   }),
   /** Whether the first row names the columns. */
   header: z.boolean().default(true),
@@ -168,14 +168,21 @@ const conv2d = z
     // TensorFlow pads asymmetrically and PyTorch refuses; we refuse too, and say what to write.
     if (c.padding !== 'same') return;
     if (c.stride !== 1) {
-      ctx.addIssue({ code: 'custom', path: ['padding'], message: `"same" needs stride 1 (got stride ${c.stride}); give the padding as a number instead, e.g. ${(c.kernel - 1) >> 1}` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['padding'],
+        message: `"same" needs stride 1 (got stride ${c.stride}); give the padding as a number instead, e.g. ${(c.kernel - 1) >> 1}`,
+      });
     } else if (c.kernel % 2 === 0) {
-      ctx.addIssue({ code: 'custom', path: ['padding'], message: `"same" needs an odd kernel (got ${c.kernel}): an even kernel cannot be padded symmetrically; use an odd kernel or a number` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['padding'],
+        message: `"same" needs an odd kernel (got ${c.kernel}): an even kernel cannot be padded symmetrically; use an odd kernel or a number`,
+      });
     }
   });
 /** Pooling windows; `stride` defaults to `size` (filled in by layerSpec below). */
-const pool2d = <T extends 'maxpool2d' | 'avgpool2d'>(type: T) =>
-  z.strictObject({ type: z.literal(type), size: positiveInt, stride: positiveInt });
+const pool2d = <T extends 'maxpool2d' | 'avgpool2d'>(type: T) => z.strictObject({ type: z.literal(type), size: positiveInt, stride: positiveInt });
 const maxpool2d = pool2d('maxpool2d');
 const avgpool2d = pool2d('avgpool2d');
 const channelMaxpool = z.strictObject({ type: z.literal('channel_maxpool'), group: positiveInt });
@@ -188,7 +195,8 @@ function layerDefaults(v: unknown): unknown {
   if (typeof v === 'string') return { type: v };
   if (v && typeof v === 'object' && !Array.isArray(v)) {
     const o = v as Record<string, unknown>;
-    if ((o.type === 'maxpool2d' || o.type === 'avgpool2d') && o.stride === undefined && Number.isInteger(o.size) && (o.size as number) >= 1) return { ...o, stride: o.size };
+    if ((o.type === 'maxpool2d' || o.type === 'avgpool2d') && o.stride === undefined && Number.isInteger(o.size) && (o.size as number) >= 1)
+      return { ...o, stride: o.size };
   }
   return v;
 }
@@ -285,26 +293,28 @@ const name = z
   .default('run');
 const seed = nonNegativeInt.max(Number.MAX_SAFE_INTEGER).default(1);
 
-export const configSchema = z.strictObject({
-  name,
-  seed,
-  data,
-  model,
-  loss: lossSpec.prefault('softmax_cross_entropy'),
-  optimizer: optimizerSpec,
-  regularization: regularization.prefault({}),
-  schedule: scheduleSpec.prefault('constant'),
-  training: training.prefault({}),
-}).superRefine((c, ctx) => {
-  // A schedule that watches validation needs a validation split.
-  if (c.schedule.type === 'plateau' && c.schedule.monitor !== 'train_loss_avg' && !c.data.validation) {
-    ctx.addIssue({
-      code: 'custom',
-      path: ['schedule', 'monitor'],
-      message: `${c.schedule.monitor} needs a validation split: add data.validation (e.g. {fraction: 0.1}) or monitor train_loss_avg`,
-    });
-  }
-});
+export const configSchema = z
+  .strictObject({
+    name,
+    seed,
+    data,
+    model,
+    loss: lossSpec.prefault('softmax_cross_entropy'),
+    optimizer: optimizerSpec,
+    regularization: regularization.prefault({}),
+    schedule: scheduleSpec.prefault('constant'),
+    training: training.prefault({}),
+  })
+  .superRefine((c, ctx) => {
+    // A schedule that watches validation needs a validation split.
+    if (c.schedule.type === 'plateau' && c.schedule.monitor !== 'train_loss_avg' && !c.data.validation) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['schedule', 'monitor'],
+        message: `${c.schedule.monitor} needs a validation split: add data.validation (e.g. {fraction: 0.1}) or monitor train_loss_avg`,
+      });
+    }
+  });
 
 /** A validated config with every default filled in. */
 export type Config = z.infer<typeof configSchema>;

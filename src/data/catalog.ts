@@ -192,7 +192,9 @@ export function locateDataset(name: string, split: SplitKind, options: LookupOpt
   const found = places.find((c) => c.missing.length === 0);
   if (found) return entry.spec(found.dir, split);
   const looked = places.map((c) => `  ${c.dir} (${c.kind}): ${describeMissing(c, entry)}`).join('\n');
-  throw new InputError(`dataset "${name}" is not on this machine; looked in:\n${looked}\nrun \`dlt data fetch ${name}\` to download it into the cache`);
+  throw new InputError(
+    `dataset "${name}" is not on this machine; looked in:\n${looked}\nrun \`dlt data fetch ${name}\` to download it into the cache`,
+  );
 }
 
 function describeMissing(c: Candidate, entry: CatalogEntry): string {

@@ -9,14 +9,25 @@
  * changed, as If-Range tells it) sends the whole file and the download starts over.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  createReadStream,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RunError } from '../errors.js';
-import { cacheRoot, downloadUrls, type CatalogEntry } from './catalog.js';
+import { type CatalogEntry, cacheRoot, downloadUrls } from './catalog.js';
 import { extractTarGz } from './tar.js';
 
 /** What a download tells its user; the CLI shows it as a progress bar or as plain lines. */
@@ -106,9 +117,12 @@ export async function downloadVerified(urls: readonly string[], dest: string, md
     rmSync(temp, { force: true });
   }
   const message =
-    failures.length === 1 ? `could not download ${label} from ${failures[0]}` : `could not download ${label}:\n${failures.map((f) => `  ${f}`).join('\n')}`;
+    failures.length === 1
+      ? `could not download ${label} from ${failures[0]}`
+      : `could not download ${label}:\n${failures.map((f) => `  ${f}`).join('\n')}`;
   // When no server answered usefully, a copy fetched some other way is just as good.
-  const hint = mismatches === 0 ? `\ncheck the network, or put ${label} into ${path.dirname(dest)} by hand: dlt data fetch checks its md5 and keeps it` : '';
+  const hint =
+    mismatches === 0 ? `\ncheck the network, or put ${label} into ${path.dirname(dest)} by hand: dlt data fetch checks its md5 and keeps it` : '';
   throw new RunError(message + hint);
 }
 

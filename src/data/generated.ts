@@ -99,8 +99,7 @@ export function parity(opts: { bits: number }): Dataset {
   requireWhole('parity', 'bits', bits, 1);
   if (bits > MAX_PARITY_BITS) {
     throw new InputError(
-      `parity: bits = ${bits} would make 2^${bits} samples; use at most ${MAX_PARITY_BITS} bits ` +
-        `(${2 ** MAX_PARITY_BITS} samples)`,
+      `parity: bits = ${bits} would make 2^${bits} samples; use at most ${MAX_PARITY_BITS} bits ` + `(${2 ** MAX_PARITY_BITS} samples)`,
     );
   }
 

@@ -87,8 +87,7 @@ export function readIdx(path: string, role: string): { dims: number[]; data: Uin
     const d = header.getUint32(4 + 4 * i, false);
     if (d < 1) {
       throw new InputError(
-        `the IDX header gives dimension ${i + 1} of ${ndims} as 0; every dimension must be at least 1 — ` +
-          `the file is damaged, download it again`,
+        `the IDX header gives dimension ${i + 1} of ${ndims} as 0; every dimension must be at least 1 — ` + `the file is damaged, download it again`,
         path,
       );
     }
@@ -172,10 +171,7 @@ function readBytes(path: string, role: string): Uint8Array {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') {
-      throw new InputError(
-        `file not found; check the path given in ${role} (relative paths resolve against the config file's folder)`,
-        path,
-      );
+      throw new InputError(`file not found; check the path given in ${role} (relative paths resolve against the config file's folder)`, path);
     }
     if (code === 'EISDIR') {
       throw new InputError(`this is a folder; ${role} must name an IDX file such as train-images-idx3-ubyte.gz`, path);
@@ -196,16 +192,12 @@ function decode(raw: Uint8Array, path: string): Uint8Array {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'Z_BUF_ERROR') {
       throw new InputError(
-        `the gzip data is cut short (unexpected end of file); the download was probably interrupted — download ` +
-          `the file again`,
+        `the gzip data is cut short (unexpected end of file); the download was probably interrupted — download ` + `the file again`,
         path,
       );
     }
     if (code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError) {
-      throw new InputError(
-        `the gzip data decompresses to more than Node.js can hold in memory; this is not a dataset dlt can load`,
-        path,
-      );
+      throw new InputError(`the gzip data decompresses to more than Node.js can hold in memory; this is not a dataset dlt can load`, path);
     }
     throw new InputError(`the gzip data is corrupt (${(err as Error).message}); download the file again`, path);
   }

@@ -3,7 +3,7 @@ import { InputError } from '../errors.js';
 import { Rng } from '../util/rng.js';
 import { CATALOG, locateDataset } from './catalog.js';
 import { loadCifar10 } from './cifar10.js';
-import { labelCsvTable, labelMapping, readCsvTable, type LabelMapping } from './csv.js';
+import { type LabelMapping, labelCsvTable, labelMapping, readCsvTable } from './csv.js';
 import type { Dataset } from './dataset.js';
 import { parity, spiral, xor } from './generated.js';
 import { loadIdxDataset } from './idx.js';
@@ -43,7 +43,8 @@ export function loadDataset(
   /** data.class_names: the order of the classes when the file's labels are names. */
   order?: readonly string[],
 ): { data: Dataset; labels?: LabelMapping } {
-  if ('name' in spec) return loadDataset(locateDataset(spec.name, splitOf(spec.split, role, `names the data set ${spec.name}`)), role, seed, labels, order);
+  if ('name' in spec)
+    return loadDataset(locateDataset(spec.name, splitOf(spec.split, role, `names the data set ${spec.name}`)), role, seed, labels, order);
   if (spec.format === 'csv') {
     const table = readCsvTable(spec.path, { labelColumn: spec.label_column, header: spec.header, delimiter: spec.delimiter }, role);
     const mapping = labels ?? labelMapping(table, order);
@@ -58,7 +59,13 @@ function loadUnlabelled(spec: Exclude<FileSpec, { format: 'csv' }>, role: string
       return loadIdxDataset(spec.images, spec.labels, role);
     case 'cifar10':
       // A single .bin file is read whole: its split is not used.
-      return loadCifar10(spec.path, spec.path.endsWith('.bin') ? 'test' : splitOf(spec.split, role, 'reads a CIFAR-10 folder (test_batch.bin, or the five data batches)', spec.path), role);
+      return loadCifar10(
+        spec.path,
+        spec.path.endsWith('.bin')
+          ? 'test'
+          : splitOf(spec.split, role, 'reads a CIFAR-10 folder (test_batch.bin, or the five data batches)', spec.path),
+        role,
+      );
     case 'spiral':
       return spiral({ classes: spec.classes, pointsPerClass: spec.points_per_class, noise: spec.noise }, Rng.derive(seed, role));
     case 'xor':

@@ -74,10 +74,7 @@ type State =
   | { kind: 'end' };
 
 /** Where an entry's data goes: a file, memory (pax and GNU long-name headers), or nowhere. */
-type Sink =
-  | { kind: 'file'; fd: number; entry: TarFile }
-  | { kind: 'memory'; chunks: Buffer[]; use: 'pax' | 'longname' }
-  | { kind: 'skip' };
+type Sink = { kind: 'file'; fd: number; entry: TarFile } | { kind: 'memory'; chunks: Buffer[]; use: 'pax' | 'longname' } | { kind: 'skip' };
 
 /** A push parser over the decompressed tar stream. */
 class TarReader {
@@ -251,7 +248,10 @@ function cString(field: Buffer): string {
 
 /** An octal number field, padded with spaces or NULs. */
 function octal(field: Buffer): number {
-  const text = field.toString('latin1').replace(/[\0 ]+$/, '').replace(/^[\0 ]+/, '');
+  const text = field
+    .toString('latin1')
+    .replace(/[\0 ]+$/, '')
+    .replace(/^[\0 ]+/, '');
   if (!/^[0-7]*$/.test(text)) return NaN;
   return text === '' ? 0 : parseInt(text, 8);
 }

@@ -118,7 +118,11 @@ export function gradcheck(model: CheckedModel, options: GradcheckOptions): Gradc
     const scores = network.forward(x, n, true);
     return loss.forward(scores, labels, n) + regularizer.penalty();
   };
-  const signature = (): number[] => [...network.layers.map((l) => l.kinkSignature?.() ?? 0), loss.kinkSignature?.() ?? 0, regularizer.kinkSignature()];
+  const signature = (): number[] => [
+    ...network.layers.map((l) => l.kinkSignature?.() ?? 0),
+    loss.kinkSignature?.() ?? 0,
+    regularizer.kinkSignature(),
+  ];
 
   // The analytic gradient and the kink signature at the base point.
   network.zeroGrads();

@@ -1,7 +1,7 @@
 import type { Kernels } from '../tensor/kernels.js';
 import type { FloatArray } from '../tensor/types.js';
 import { sizeOf } from '../tensor/types.js';
-import { SignatureHash, Workspace, type Layer, type LayerContext } from './layer.js';
+import { type Layer, type LayerContext, SignatureHash, Workspace } from './layer.js';
 
 /**
  * An elementwise nonlinearity y = h(x) whose derivative can be written in terms of

@@ -1,7 +1,7 @@
 import { InputError } from '../errors.js';
 import type { FloatArray } from '../tensor/types.js';
 import { sizeOf } from '../tensor/types.js';
-import { locationOf, SignatureHash, Workspace, type Layer, type LayerContext } from './layer.js';
+import { type Layer, type LayerContext, locationOf, SignatureHash, Workspace } from './layer.js';
 
 export interface ChannelMaxpoolOptions {
   /** Feature maps (or units) per group. */

@@ -2,7 +2,7 @@ import type { InitSpec } from '../config/schema.js';
 import { initializer } from '../init/initializers.js';
 import type { Kernels } from '../tensor/kernels.js';
 import type { FloatArray } from '../tensor/types.js';
-import { createParam, Workspace, type Layer, type LayerContext, type Param } from './layer.js';
+import { createParam, type Layer, type LayerContext, type Param, Workspace } from './layer.js';
 import { imageInput, slidingOutput } from './spatial.js';
 
 export interface Conv2dOptions {

@@ -3,7 +3,7 @@ import { initializer } from '../init/initializers.js';
 import type { Kernels } from '../tensor/kernels.js';
 import type { FloatArray } from '../tensor/types.js';
 import { sizeOf } from '../tensor/types.js';
-import { createParam, Workspace, type Layer, type LayerContext, type Param } from './layer.js';
+import { createParam, type Layer, type LayerContext, type Param, Workspace } from './layer.js';
 
 export interface DenseOptions {
   units: number;

@@ -1,7 +1,7 @@
 import type { FloatArray } from '../tensor/types.js';
 import { sizeOf } from '../tensor/types.js';
 import type { Rng } from '../util/rng.js';
-import { Workspace, type Layer, type LayerContext } from './layer.js';
+import { type Layer, type LayerContext, Workspace } from './layer.js';
 
 export interface DropoutOptions {
   /** Probability of dropping a unit, 0 ≤ rate < 1. */

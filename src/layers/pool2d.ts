@@ -1,6 +1,6 @@
 import type { Kernels } from '../tensor/kernels.js';
 import type { FloatArray } from '../tensor/types.js';
-import { SignatureHash, Workspace, type Layer, type LayerContext } from './layer.js';
+import { type Layer, type LayerContext, SignatureHash, Workspace } from './layer.js';
 import { imageInput, slidingOutput } from './spatial.js';
 
 export interface Pool2dOptions {

@@ -1,6 +1,6 @@
 import type { FloatArray } from '../tensor/types.js';
 import { sizeOf } from '../tensor/types.js';
-import { createParam, SignatureHash, Workspace, type Layer, type LayerContext, type Param } from './layer.js';
+import { createParam, type Layer, type LayerContext, type Param, SignatureHash, Workspace } from './layer.js';
 
 export interface PreluOptions {
   /** Initial slope for negative inputs (He et al. start at 0.25). */

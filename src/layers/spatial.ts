@@ -1,5 +1,5 @@
 import { InputError } from '../errors.js';
-import { locationOf, type LayerContext } from './layer.js';
+import { type LayerContext, locationOf } from './layer.js';
 
 /** Shape of one image sample. */
 export interface ImageShape {

@@ -1,5 +1,5 @@
-import type { DType, FloatArray } from '../tensor/types.js';
 import { Workspace } from '../layers/layer.js';
+import type { DType, FloatArray } from '../tensor/types.js';
 import type { Loss } from './loss.js';
 
 /**

@@ -1,6 +1,6 @@
 import type { Config } from '../config/schema.js';
-import { createLoss } from '../losses/registry.js';
 import type { Loss } from '../losses/loss.js';
+import { createLoss } from '../losses/registry.js';
 import type { Kernels } from '../tensor/kernels.js';
 import type { DType } from '../tensor/types.js';
 import { Rng } from '../util/rng.js';
@@ -13,7 +13,11 @@ export type ModelSource = Pick<Config, 'seed' | 'model' | 'loss'> & { training?:
  * The network and loss a config describes, with initial weights from the seed's "init"
  * stream; `noise` is the "dropout" stream the network's layers draw from in training.
  */
-export function buildModel(config: ModelSource, kernels: Kernels, dtype: DType = config.training?.dtype ?? 'float32'): { network: Network; loss: Loss; noise: Rng } {
+export function buildModel(
+  config: ModelSource,
+  kernels: Kernels,
+  dtype: DType = config.training?.dtype ?? 'float32',
+): { network: Network; loss: Loss; noise: Rng } {
   const noise = Rng.derive(config.seed, 'dropout');
   const network = new Network(config.model.layers, config.model.input, { dtype, kernels, rng: Rng.derive(config.seed, 'init'), noise });
   return { network, loss: createLoss(config.loss, network.outputSize, dtype), noise };

@@ -37,7 +37,11 @@ export class Network {
   constructor(specs: readonly LayerSpec[], inputShape: readonly number[], options: NetworkOptions);
   /** Layers built already (see Network.fromLayers). */
   constructor(source: { readonly prebuilt: readonly Layer[] }, inputShape: readonly number[], options: { dtype: DType });
-  constructor(source: readonly LayerSpec[] | { readonly prebuilt: readonly Layer[] }, inputShape: readonly number[], options: NetworkOptions | { dtype: DType }) {
+  constructor(
+    source: readonly LayerSpec[] | { readonly prebuilt: readonly Layer[] },
+    inputShape: readonly number[],
+    options: NetworkOptions | { dtype: DType },
+  ) {
     this.dtype = options.dtype;
     this.inputShape = inputShape;
     this.inputSize = sizeOf(inputShape);
@@ -118,7 +122,15 @@ function buildLayers(specs: readonly LayerSpec[], inputShape: readonly number[],
         `${location}: ${spec.type} needs one vector per sample but receives shape [${shape.join(', ')}]; add "- flatten" before it`,
       );
     }
-    const layer = createLayer(spec, { name, location, inputShape: shape, dtype: options.dtype, kernels: options.kernels, rng: options.rng, noise: options.noise });
+    const layer = createLayer(spec, {
+      name,
+      location,
+      inputShape: shape,
+      dtype: options.dtype,
+      kernels: options.kernels,
+      rng: options.rng,
+      noise: options.noise,
+    });
     layers.push(layer);
     shape = layer.outputShape;
   });

@@ -7,7 +7,9 @@ import { Rmsprop } from './rmsprop.js';
 import { Sgd } from './sgd.js';
 
 /** Config `optimizer.type` → optimiser. */
-const factories: { [T in OptimizerSpec['type']]: (spec: Extract<OptimizerSpec, { type: T }>, params: readonly NamedParam[], kernels: Kernels) => Optimizer } = {
+const factories: {
+  [T in OptimizerSpec['type']]: (spec: Extract<OptimizerSpec, { type: T }>, params: readonly NamedParam[], kernels: Kernels) => Optimizer;
+} = {
   sgd: (spec, params, kernels) => new Sgd(params, { momentum: spec.momentum, nesterov: spec.nesterov }, kernels),
   adagrad: (spec, params) => new Adagrad(params, { eps: spec.eps }),
   rmsprop: (spec, params) => new Rmsprop(params, { decay: spec.decay, eps: spec.eps }),

@@ -1,5 +1,5 @@
 import type { Config } from '../config/schema.js';
-import { SignatureHash, type Param } from '../layers/layer.js';
+import { type Param, SignatureHash } from '../layers/layer.js';
 import { jsKernels, type Kernels } from '../tensor/kernels.js';
 import type { NamedParam } from './optimizer.js';
 

@@ -162,7 +162,11 @@ export function learningCurves(input: ChartInput): Chart {
   body.push(el('title', {}, text(`${input.title}: learning curves`)));
   body.push(el('rect', { x: 0, y: 0, width: WIDTH, height, fill: '#ffffff' }));
   body.push(
-    el('text', { x: LEFT, y: 26, 'font-size': 17, 'font-weight': 'bold', fill: COLOR.text, class: 'title' }, text(fit(input.title, 17, WIDTH - LEFT - RIGHT))),
+    el(
+      'text',
+      { x: LEFT, y: 26, 'font-size': 17, 'font-weight': 'bold', fill: COLOR.text, class: 'title' },
+      text(fit(input.title, 17, WIDTH - LEFT - RIGHT)),
+    ),
     el('text', { x: LEFT, y: 46, 'font-size': 12, fill: COLOR.muted, class: 'subtitle' }, text(fit(input.subtitle, 12, WIDTH - LEFT - RIGHT))),
   );
   body.push(epochAxis(curves, xPixel));
@@ -222,15 +226,40 @@ function lossPlot(panel: Placed, curves: Curves, input: ChartInput, x: Scale, xP
   const parts: string[] = [];
   const yPixel = (v: number) => y.pixel(Math.max(v, y.lo), panel.bottom - INSET, panel.top + INSET);
   if (raw.length > 0) {
-    parts.push(polyline('loss', raw.map(([s, v]) => [xPixel(s), yPixel(v)]), COLOR.loss, 1, panel.id));
+    parts.push(
+      polyline(
+        'loss',
+        raw.map(([s, v]) => [xPixel(s), yPixel(v)]),
+        COLOR.loss,
+        1,
+        panel.id,
+      ),
+    );
     legend.push({ label: rawMax > y.hi ? `training loss (clipped above ${formatNumber(y.hi)})` : 'training loss', color: COLOR.loss, mark: 'thin' });
   }
   if (average.length > 0) {
-    parts.push(polyline('loss_avg', average.map(([s, v]) => [xPixel(s), yPixel(v)]), COLOR.lossAvg, 2, panel.id));
+    parts.push(
+      polyline(
+        'loss_avg',
+        average.map(([s, v]) => [xPixel(s), yPixel(v)]),
+        COLOR.lossAvg,
+        2,
+        panel.id,
+      ),
+    );
     legend.push({ label: steps.length > 0 ? 'rolling average' : 'rolling average at epoch ends', color: COLOR.lossAvg, mark: 'line' });
   }
   if (valLoss.length > 0) {
-    parts.push(polyline('val_loss', valLoss.map(([s, v]) => [xPixel(s), yPixel(v)]), COLOR.valLoss, 2, panel.id, true));
+    parts.push(
+      polyline(
+        'val_loss',
+        valLoss.map(([s, v]) => [xPixel(s), yPixel(v)]),
+        COLOR.valLoss,
+        2,
+        panel.id,
+        true,
+      ),
+    );
     legend.push({ label: 'validation loss', color: COLOR.valLoss, mark: 'dot' });
   }
   // Said in the legend row rather than over the plot, where the curves are.
@@ -247,7 +276,16 @@ function accuracyPlot(panel: Placed, curves: Curves, input: ChartInput, x: Scale
   const legend: LegendItem[] = [];
   const notes: string[] = [];
   if (accuracy.length > 0) {
-    parts.push(polyline('val_accuracy', accuracy.map(([s, v]) => [xPixel(s), yPixel(v)]), COLOR.valAccuracy, 2, panel.id, true));
+    parts.push(
+      polyline(
+        'val_accuracy',
+        accuracy.map(([s, v]) => [xPixel(s), yPixel(v)]),
+        COLOR.valAccuracy,
+        2,
+        panel.id,
+        true,
+      ),
+    );
     const best = maxOf(values);
     legend.push({ label: `validation accuracy (best ${best.toFixed(4)})`, color: COLOR.valAccuracy, mark: 'dot' });
   } else {
@@ -314,7 +352,10 @@ function noValidation(curves: Curves, input: ChartInput): { short: string; long:
   if (input.hasValidationSplit === false) {
     return { short: 'no validation split', long: 'no validation split in this run (data.validation is not set): no validation loss or accuracy' };
   }
-  return { short: 'no validation results', long: 'no validation results in metrics.jsonl (no data.validation, or no validation pass yet: training.eval_every)' };
+  return {
+    short: 'no validation results',
+    long: 'no validation results in metrics.jsonl (no data.validation, or no validation pass yet: training.eval_every)',
+  };
 }
 
 /**
@@ -386,7 +427,9 @@ function panelFrame(
       if (panel.id !== 'loss' || px - lastLabel < 34) return el('g', { class: 'nan-event', 'data-step': n.step }, line);
       lastLabel = px;
       const anchor = px > right - 40 ? 'end' : 'start';
-      const label = el('text', {
+      const label = el(
+        'text',
+        {
           x: anchor === 'end' ? px - 3 : px + 3,
           y: panel.top + 12,
           'font-size': 11,
@@ -396,7 +439,9 @@ function panelFrame(
           stroke: '#ffffff',
           'stroke-width': 3,
           'paint-order': 'stroke',
-        }, text('NaN'));
+        },
+        text('NaN'),
+      );
       return el('g', { class: 'nan-event', 'data-step': n.step }, line, label);
     });
     out.push(...marks);
@@ -407,7 +452,15 @@ function panelFrame(
     out.push(
       el(
         'text',
-        { x: LEFT + PLOT_W / 2, y: panel.top + h / 2 + (i - (notes.length - 1) / 2) * 16 + 4, 'text-anchor': 'middle', 'font-size': 12, 'font-style': 'italic', fill: COLOR.muted, class: 'note' },
+        {
+          x: LEFT + PLOT_W / 2,
+          y: panel.top + h / 2 + (i - (notes.length - 1) / 2) * 16 + 4,
+          'text-anchor': 'middle',
+          'font-size': 12,
+          'font-style': 'italic',
+          fill: COLOR.muted,
+          class: 'note',
+        },
         text(fit(note, 12, PLOT_W - 16)),
       ),
     );
@@ -445,7 +498,11 @@ function legendRow(items: LegendItem[], right: number, baseline: number, minX: n
     const swatchWidth = note ? 0 : 22;
     const x0 = xEnd - swatchWidth - textWidth(item.label, 11);
     if (x0 < minX) break;
-    const label = el('text', { x: x0 + swatchWidth, y: baseline, 'font-size': 11, 'font-style': note ? 'italic' : undefined, fill: note ? COLOR.muted : COLOR.text }, text(item.label));
+    const label = el(
+      'text',
+      { x: x0 + swatchWidth, y: baseline, 'font-size': 11, 'font-style': note ? 'italic' : undefined, fill: note ? COLOR.muted : COLOR.text },
+      text(item.label),
+    );
     out.unshift(el('g', { class: note ? 'legend-note' : 'legend-item' }, note ? '' : swatch(item, x0, baseline - 4), label));
     xEnd = x0 - 14;
   }
@@ -459,7 +516,10 @@ function swatch(item: LegendItem, x0: number, yMid: number): string {
     case 'triangle':
       return el('path', { d: `M${num(x0 + 4)},${num(yMid - 4)}H${num(x0 + 14)}L${num(x0 + 9)},${num(yMid + 4)}Z`, fill: item.color });
     case 'dot':
-      return el('line', { x1: x0, x2: x0 + 18, y1: yMid, y2: yMid, stroke: item.color, 'stroke-width': 2 }) + el('circle', { cx: x0 + 9, cy: yMid, r: 3, fill: item.color });
+      return (
+        el('line', { x1: x0, x2: x0 + 18, y1: yMid, y2: yMid, stroke: item.color, 'stroke-width': 2 }) +
+        el('circle', { cx: x0 + 9, cy: yMid, r: 3, fill: item.color })
+      );
     default:
       return el('line', { x1: x0, x2: x0 + 18, y1: yMid, y2: yMid, stroke: item.color, 'stroke-width': item.mark === 'thin' ? 1.5 : 2.5 });
   }
@@ -538,7 +598,13 @@ function eventList(events: ChartEvent[], shown: number, y: number): string {
   });
   if (events.length > shown) {
     const baseline = y + (shown + 1) * EVENT_LINE;
-    out.push(el('text', { x: LEFT + 16, y: baseline, 'font-size': 12, 'font-style': 'italic', fill: COLOR.muted }, text(`… and ${events.length - shown} more, all listed in the HTML page`)));
+    out.push(
+      el(
+        'text',
+        { x: LEFT + 16, y: baseline, 'font-size': 12, 'font-style': 'italic', fill: COLOR.muted },
+        text(`… and ${events.length - shown} more, all listed in the HTML page`),
+      ),
+    );
   }
   return el('g', { class: 'events' }, ...out);
 }

@@ -60,7 +60,11 @@ export function readMetricsFile(file: string): MetricsFile {
         partialLastLine = true;
         continue;
       }
-      throw new InputError(`not a JSON object (${(err as Error).message}); each line of metrics.jsonl must be one record such as {"kind":"step",...}`, file, where);
+      throw new InputError(
+        `not a JSON object (${(err as Error).message}); each line of metrics.jsonl must be one record such as {"kind":"step",...}`,
+        file,
+        where,
+      );
     }
     const record = checkRecord(value, file, where);
     if (record === undefined) unknown.add(String((value as { kind: unknown }).kind));
@@ -68,7 +72,10 @@ export function readMetricsFile(file: string): MetricsFile {
   }
   if (records.length === 0) {
     const why = unknown.size > 0 ? `only records of kinds dlt does not know (${[...unknown].join(', ')})` : 'no records';
-    throw new InputError(`metrics.jsonl has ${why}: there is nothing to plot until the run has logged a step (training.log_every) or finished an epoch`, file);
+    throw new InputError(
+      `metrics.jsonl has ${why}: there is nothing to plot until the run has logged a step (training.log_every) or finished an epoch`,
+      file,
+    );
   }
   return { records, unknownKinds: [...unknown], partialLastLine };
 }

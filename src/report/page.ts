@@ -30,7 +30,10 @@ export function plotPage(input: PageInput): string {
   const svg = input.svg.replace(/^<\?xml[^>]*\?>\s*/, '').trimEnd();
   const sections: string[] = [el('figure', {}, '\n', svg, '\n')];
   if (input.facts.length > 0) {
-    sections.push(el('h2', {}, text('Run')), el('table', { class: 'facts' }, ...input.facts.map(([k, v]) => el('tr', {}, el('th', {}, text(k)), el('td', {}, text(v))))));
+    sections.push(
+      el('h2', {}, text('Run')),
+      el('table', { class: 'facts' }, ...input.facts.map(([k, v]) => el('tr', {}, el('th', {}, text(k)), el('td', {}, text(v))))),
+    );
   }
   sections.push(el('h2', {}, text('Events')));
   if (input.events.length === 0) {

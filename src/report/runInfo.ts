@@ -45,7 +45,8 @@ export function readRunInfo(runDir: string, epochsDone: number): RunInfo {
   };
 
   fact('name', c.name ?? s.name, '$');
-  if (optimizer.type !== undefined) fact('optimizer', `${String(optimizer.type)}, lr ${typeof optimizer.lr === 'number' ? formatNumber(optimizer.lr) : '?'}`, '$');
+  if (optimizer.type !== undefined)
+    fact('optimizer', `${String(optimizer.type)}, lr ${typeof optimizer.lr === 'number' ? formatNumber(optimizer.lr) : '?'}`, '$');
   fact('schedule', schedule.type, 'schedule $');
   const planned = typeof training.epochs === 'number' ? training.epochs : undefined;
   fact('epochs', planned !== undefined ? `${epochsDone} of ${planned}` : epochsDone, '$ epochs');

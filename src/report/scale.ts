@@ -42,7 +42,12 @@ function decimalsOf(step: number): number {
  * inside (the step axis, which should end where the run ends). `clamp` bounds an
  * extended range (accuracy never goes past [0, 1]). `minStep`: no finer ticks (steps are whole).
  */
-export function linearScale(lo: number, hi: number, maxIntervals: number, options: { extend?: boolean; clamp?: [number, number]; minStep?: number } = {}): Scale {
+export function linearScale(
+  lo: number,
+  hi: number,
+  maxIntervals: number,
+  options: { extend?: boolean; clamp?: [number, number]; minStep?: number } = {},
+): Scale {
   if (!Number.isFinite(lo) || !Number.isFinite(hi) || lo > hi) throw new Error(`linearScale(${lo}, ${hi})`);
   if (lo === hi) {
     // One value: give it some room, so it is drawn as a line in the middle.

@@ -1,4 +1,4 @@
-import { checkEpoch, checkStateType, stateNumber, type LrChange, type Schedule } from './schedule.js';
+import { checkEpoch, checkStateType, type LrChange, type Schedule, stateNumber } from './schedule.js';
 
 /**
  * `{type: constant}`: lr = base for every epoch; `epochEnd` never reports a change.

@@ -1,4 +1,4 @@
-import { checkEpoch, checkStateType, stateNumber, type EpochMetrics, type LrChange, type Schedule } from './schedule.js';
+import { checkEpoch, checkStateType, type EpochMetrics, type LrChange, type Schedule, stateNumber } from './schedule.js';
 
 export type PlateauMonitor = 'train_loss_avg' | 'val_loss' | 'val_accuracy';
 

@@ -44,7 +44,9 @@ export interface Schedule {
  */
 export function checkEpoch(type: string, lastEpoch: number, epoch: number): void {
   if (epoch !== lastEpoch + 1) {
-    throw new Error(`${type} schedule: epochEnd(${epoch}) after epoch ${lastEpoch}; epochs must be consecutive (was the schedule state restored on resume?)`);
+    throw new Error(
+      `${type} schedule: epochEnd(${epoch}) after epoch ${lastEpoch}; epochs must be consecutive (was the schedule state restored on resume?)`,
+    );
   }
 }
 

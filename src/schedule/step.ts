@@ -1,4 +1,4 @@
-import { changeOf, checkEpoch, checkStateType, stateNumber, type LrChange, type Schedule } from './schedule.js';
+import { changeOf, checkEpoch, checkStateType, type LrChange, type Schedule, stateNumber } from './schedule.js';
 
 export interface StepOptions {
   /** Drop after every `every`-th epoch (≥ 1). */

@@ -69,8 +69,7 @@ const DATA_ALIGNMENT = 8;
 
 const HOST_IS_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-const DAMAGED_HINT =
-  'The file is damaged or is not a safetensors file: resume from an older snapshot in snapshots/.';
+const DAMAGED_HINT = 'The file is damaged or is not a safetensors file: resume from an older snapshot in snapshots/.';
 
 /**
  * Serialise `tensors` (in the given order) and `metadata` into one safetensors file.
@@ -96,15 +95,11 @@ export function encodeSafetensors(tensors: NamedTensor[], metadata: Record<strin
     }
     const count = t.shape.reduce((a, d) => a * d, 1);
     if (count !== t.data.length) {
-      throw new Error(
-        `safetensors: tensor "${t.name}" has shape [${t.shape.join(', ')}] (${count} elements) but ${t.data.length} values`,
-      );
+      throw new Error(`safetensors: tensor "${t.name}" has shape [${t.shape.join(', ')}] (${count} elements) but ${t.data.length} values`);
     }
     const begin = dataLength;
     dataLength += t.data.byteLength;
-    entries.push(
-      `${JSON.stringify(t.name)}:${JSON.stringify({ dtype: t.dtype, shape: t.shape, data_offsets: [begin, dataLength] })}`,
-    );
+    entries.push(`${JSON.stringify(t.name)}:${JSON.stringify({ dtype: t.dtype, shape: t.shape, data_offsets: [begin, dataLength] })}`);
   }
 
   const data = new Uint8Array(dataLength);

@@ -1,9 +1,9 @@
-import { configSchema, type Config } from '../config/schema.js';
+import { type Config, configSchema } from '../config/schema.js';
 import { InputError } from '../errors.js';
 import type { Network } from '../model/network.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import type { FloatArray } from '../tensor/types.js';
-import { decodeSafetensors, encodeSafetensors, readSafetensors, type NamedTensor, type SafetensorsFile } from './safetensors.js';
+import { decodeSafetensors, encodeSafetensors, type NamedTensor, readSafetensors, type SafetensorsFile } from './safetensors.js';
 
 /**
  * dlt snapshots (SPEC §5): one safetensors file holding `param/<layer>/<name>` and
@@ -78,11 +78,17 @@ function checkSnapshot({ tensors, metadata }: SafetensorsFile, file: string): Sn
   }
   const version = Number(metadata.get('version'));
   if (version !== SNAPSHOT_VERSION) {
-    throw new InputError(`snapshot version ${metadata.get('version')} is not supported (this dlt reads version ${SNAPSHOT_VERSION}); use a matching dlt`, file);
+    throw new InputError(
+      `snapshot version ${metadata.get('version')} is not supported (this dlt reads version ${SNAPSHOT_VERSION}); use a matching dlt`,
+      file,
+    );
   }
   const config = configSchema.safeParse(parseJson(metadata.get('config'), 'config', file));
   if (!config.success) {
-    throw new InputError(`the config stored in the snapshot is not valid for this dlt (${config.error.issues[0]?.message}); the file is damaged or from another version`, file);
+    throw new InputError(
+      `the config stored in the snapshot is not valid for this dlt (${config.error.issues[0]?.message}); the file is damaged or from another version`,
+      file,
+    );
   }
   const state = parseJson(metadata.get('state'), 'state', file) as SnapshotState;
   if (!Number.isInteger(state?.epoch) || !Number.isInteger(state?.step)) {
@@ -107,7 +113,8 @@ export function loadParams(network: Network, snapshot: Snapshot): void {
     const want = `${dtypeName(param.value)} [${param.shape.join(', ')}]`;
     if (!t) throw new InputError(`the snapshot has no tensor ${name}; it belongs to another architecture`, snapshot.file);
     const got = `${t.dtype} [${t.shape.join(', ')}]`;
-    if (got !== want) throw new InputError(`tensor ${name} is ${got} but the model needs ${want}; the snapshot belongs to another architecture`, snapshot.file);
+    if (got !== want)
+      throw new InputError(`tensor ${name} is ${got} but the model needs ${want}; the snapshot belongs to another architecture`, snapshot.file);
     param.value.set(t.data as FloatArray);
   }
 }

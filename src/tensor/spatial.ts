@@ -8,7 +8,19 @@ import type { FloatArray } from './types.js';
  * cols (C·k·k, n·Hout·Wout) ← the receptive fields of x (n, C, H, W): row (c, i, j), column
  * (sample, oy, ox) holds x[sample, c, oy·s − p + i, ox·s − p + j], or 0 in the padding.
  */
-export function im2col(cols: FloatArray, x: FloatArray, n: number, C: number, H: number, W: number, k: number, s: number, p: number, outH: number, outW: number): void {
+export function im2col(
+  cols: FloatArray,
+  x: FloatArray,
+  n: number,
+  C: number,
+  H: number,
+  W: number,
+  k: number,
+  s: number,
+  p: number,
+  outH: number,
+  outW: number,
+): void {
   const P = outH * outW;
   const rowLength = n * P;
   for (let c = 0; c < C; c++) {
@@ -41,7 +53,19 @@ export function im2col(cols: FloatArray, x: FloatArray, n: number, C: number, H:
  * dx (n, C, H, W) ← Σ over receptive fields of dcols (C·k·k, n·Hout·Wout): the adjoint of
  * im2col. A pixel in several fields (stride < k) receives the sum; padding cells are dropped.
  */
-export function col2im(dx: FloatArray, dcols: FloatArray, n: number, C: number, H: number, W: number, k: number, s: number, p: number, outH: number, outW: number): void {
+export function col2im(
+  dx: FloatArray,
+  dcols: FloatArray,
+  n: number,
+  C: number,
+  H: number,
+  W: number,
+  k: number,
+  s: number,
+  p: number,
+  outH: number,
+  outW: number,
+): void {
   const P = outH * outW;
   const rowLength = n * P;
   dx.fill(0, 0, n * C * H * W);

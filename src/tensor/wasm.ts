@@ -89,48 +89,84 @@ export class Code {
 
   // Control instructions (§5.4.1).
   /** loop (0x03): a label that `br_if` jumps back to, at its start. */
-  loop(): this { return this.op(0x03, EMPTY_BLOCK); }
+  loop(): this {
+    return this.op(0x03, EMPTY_BLOCK);
+  }
   /** br_if (0x0d): pops an i32; if non-zero, branches to the label `depth` levels out (0 = innermost). */
-  brIf(depth: number): this { return this.op(0x0d, ...unsignedLeb128(depth)); }
+  brIf(depth: number): this {
+    return this.op(0x0d, ...unsignedLeb128(depth));
+  }
   /** end (0x0b): closes a loop, or the function body. */
-  end(): this { return this.op(0x0b); }
+  end(): this {
+    return this.op(0x0b);
+  }
 
   // Variable instructions (§5.4.4).
   /** local.get (0x20): pushes a local (parameters come first). */
-  localGet(index: number): this { return this.op(0x20, ...unsignedLeb128(index)); }
+  localGet(index: number): this {
+    return this.op(0x20, ...unsignedLeb128(index));
+  }
   /** local.set (0x21): pops into a local. */
-  localSet(index: number): this { return this.op(0x21, ...unsignedLeb128(index)); }
+  localSet(index: number): this {
+    return this.op(0x21, ...unsignedLeb128(index));
+  }
   /** local.tee (0x22): stores into a local and leaves the value on the stack. */
-  localTee(index: number): this { return this.op(0x22, ...unsignedLeb128(index)); }
+  localTee(index: number): this {
+    return this.op(0x22, ...unsignedLeb128(index));
+  }
 
   // Numeric instructions (§5.4.7).
   /** i32.const (0x41). */
-  i32Const(value: number): this { return this.op(0x41, ...signedLeb128(value)); }
+  i32Const(value: number): this {
+    return this.op(0x41, ...signedLeb128(value));
+  }
   // Comparisons pop y, then x, and push 1 if `x op y` holds, else 0.
   /** i32.ne (0x47): x ≠ y. */
-  i32Ne(): this { return this.op(0x47); }
+  i32Ne(): this {
+    return this.op(0x47);
+  }
   /** i32.lt_u (0x49): x < y, as unsigned integers. */
-  i32LtU(): this { return this.op(0x49); }
+  i32LtU(): this {
+    return this.op(0x49);
+  }
   /** i32.add (0x6a). */
-  i32Add(): this { return this.op(0x6a); }
+  i32Add(): this {
+    return this.op(0x6a);
+  }
   /** i32.mul (0x6c). */
-  i32Mul(): this { return this.op(0x6c); }
+  i32Mul(): this {
+    return this.op(0x6c);
+  }
   /** i32.shl (0x74): x << y. */
-  i32Shl(): this { return this.op(0x74); }
+  i32Shl(): this {
+    return this.op(0x74);
+  }
 
   // Vector instructions (§5.4.8), 0xfd-prefixed. f64x2 holds two doubles, lane 0 at the lower address.
   /** v128.load (0xfd 0): 16 bytes from memory. */
-  v128Load(offset = 0): this { return this.simd(0x00, ...Code.memarg(4, offset)); }
+  v128Load(offset = 0): this {
+    return this.simd(0x00, ...Code.memarg(4, offset));
+  }
   /** v128.load64_splat (0xfd 10): one double from memory into both lanes. */
-  v128Load64Splat(offset = 0): this { return this.simd(0x0a, ...Code.memarg(3, offset)); }
+  v128Load64Splat(offset = 0): this {
+    return this.simd(0x0a, ...Code.memarg(3, offset));
+  }
   /** v128.store (0xfd 11): 16 bytes to memory (address, then value, on the stack). */
-  v128Store(offset = 0): this { return this.simd(0x0b, ...Code.memarg(4, offset)); }
+  v128Store(offset = 0): this {
+    return this.simd(0x0b, ...Code.memarg(4, offset));
+  }
   /** v128.const (0xfd 12) with all 16 bytes zero: +0.0 in both f64x2 lanes. */
-  v128ConstZero(): this { return this.simd(0x0c, ...new Array<number>(16).fill(0)); }
+  v128ConstZero(): this {
+    return this.simd(0x0c, ...new Array<number>(16).fill(0));
+  }
   /** f64x2.add (0xfd 240): lane-wise IEEE double addition, rounded to nearest. */
-  f64x2Add(): this { return this.simd(0xf0); }
+  f64x2Add(): this {
+    return this.simd(0xf0);
+  }
   /** f64x2.mul (0xfd 242): lane-wise IEEE double multiplication, rounded to nearest. */
-  f64x2Mul(): this { return this.simd(0xf2); }
+  f64x2Mul(): this {
+    return this.simd(0xf2);
+  }
 }
 
 /** One function of a module: its signature, the types of its locals beyond the parameters, and its body. */
@@ -156,10 +192,7 @@ export function encodeModule(pages: number, functions: FunctionDefinition[]): Ui
   // Memory section (id 5): limits 0x01 min max.
   const memories = [[0x01, ...unsignedLeb128(pages), ...unsignedLeb128(pages)]];
   // Export section (id 7): name, kind (0x00 function, 0x02 memory), index.
-  const exports = [
-    [...name('memory'), 0x02, 0x00],
-    ...functions.map((f, i) => [...name(f.name), 0x00, ...unsignedLeb128(i)]),
-  ];
+  const exports = [[...name('memory'), 0x02, 0x00], ...functions.map((f, i) => [...name(f.name), 0x00, ...unsignedLeb128(i)])];
   // Code section (id 10): per function, its size, then its locals as (count, type) runs, then its body.
   const bodies = functions.map((f) => {
     const runs: number[][] = [];

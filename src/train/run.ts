@@ -2,21 +2,21 @@ import type { Config } from '../config/schema.js';
 import { Preprocessor } from '../data/batcher.js';
 import { checkLabels, loadSplits, type Splits } from '../data/load.js';
 import { InputError, Interrupted, RunError } from '../errors.js';
+import type { Loss } from '../losses/loss.js';
 import { buildModel } from '../model/build.js';
 import type { Network } from '../model/network.js';
-import type { Loss } from '../losses/loss.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import { createOptimizer } from '../optim/registry.js';
 import { Regularizer } from '../optim/regularization.js';
-import type { Schedule } from '../schedule/schedule.js';
 import { createSchedule } from '../schedule/registry.js';
+import type { Schedule } from '../schedule/schedule.js';
 import { decodeSnapshot, encodeSnapshot, loadParams, readSnapshot, type Snapshot } from '../snapshot/snapshot.js';
 import type { Kernels } from '../tensor/kernels.js';
 import { allocate, type FloatArray } from '../tensor/types.js';
 import { formatLr } from '../util/format.js';
 import { Rng } from '../util/rng.js';
 import { VERSION } from '../version.js';
-import { evaluate, type Evaluation } from './evaluate.js';
+import { type Evaluation, evaluate } from './evaluate.js';
 import type { EpochRecord, MetricsLog } from './metrics.js';
 import type { Reporter } from './reporter.js';
 import { RollingAverage } from './rollingAverage.js';
@@ -215,7 +215,10 @@ export class TrainingRun {
     const s = snapshot.state as unknown as TrainingState;
     const ints = ['epoch', 'batch', 'step', 'rollbacks', 'metrics_bytes'] as const;
     if (ints.some((k) => !Number.isInteger(s[k]) || s[k] < 0) || !Array.isArray(s.rolling_loss) || typeof s.lr_scale !== 'number') {
-      throw new InputError('the snapshot lacks the training state needed to resume (epoch, batch, step, ...); the file is damaged or too old', snapshot.file);
+      throw new InputError(
+        'the snapshot lacks the training state needed to resume (epoch, batch, step, ...); the file is damaged or too old',
+        snapshot.file,
+      );
     }
     this.optimizer.fromState(s.optimizer ?? {});
     this.schedule.fromState(s.schedule);
@@ -334,7 +337,11 @@ export class TrainingRun {
     // Nothing left to train: the run was stopped after its final snapshot, before its
     // summary (dlt resume refuses runs that have one). Finish it from the last epoch's record.
     last ??= metrics.lastEpoch();
-    if (!last) throw new InputError(`the run has completed its ${training.epochs} epochs but its metrics.jsonl holds no epoch record; the file is damaged`, metrics.file);
+    if (!last)
+      throw new InputError(
+        `the run has completed its ${training.epochs} epochs but its metrics.jsonl holds no epoch record; the file is damaged`,
+        metrics.file,
+      );
     const test = this.splits.test ? evaluate(this.network, this.loss, this.prep, this.splits.test, batchSize) : undefined;
     return {
       epochs: this.epoch,

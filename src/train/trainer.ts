@@ -9,7 +9,7 @@ import { writeFileAtomic } from '../util/atomicWrite.js';
 import { VERSION } from '../version.js';
 import { MetricsLog } from './metrics.js';
 import type { Reporter } from './reporter.js';
-import { TrainingRun, type RunOptions, type TrainingState } from './run.js';
+import { type RunOptions, TrainingRun, type TrainingState } from './run.js';
 import { createRunDir } from './runDir.js';
 import { SnapshotStore } from './snapshotStore.js';
 

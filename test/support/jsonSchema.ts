@@ -42,7 +42,8 @@ export function validate(schema: Schema, value: unknown): string[] {
 
 function check(schema: Schema, value: unknown, at: string, root: Schema, errors: string[]): void {
   for (const keyword of Object.keys(schema)) {
-    if (!KEYWORDS.has(keyword)) throw new Error(`${at}: the test validator does not know the keyword "${keyword}"; teach it (test/support/jsonSchema.ts)`);
+    if (!KEYWORDS.has(keyword))
+      throw new Error(`${at}: the test validator does not know the keyword "${keyword}"; teach it (test/support/jsonSchema.ts)`);
   }
   const fail = (what: string): void => {
     errors.push(`${at}: ${what}`);
@@ -62,8 +63,10 @@ function check(schema: Schema, value: unknown, at: string, root: Schema, errors:
   if (typeof value === 'number') {
     if (typeof schema.minimum === 'number' && value < schema.minimum) fail(`${value} < minimum ${schema.minimum}`);
     if (typeof schema.maximum === 'number' && value > schema.maximum) fail(`${value} > maximum ${schema.maximum}`);
-    if (typeof schema.exclusiveMinimum === 'number' && value <= schema.exclusiveMinimum) fail(`${value} ≤ exclusiveMinimum ${schema.exclusiveMinimum}`);
-    if (typeof schema.exclusiveMaximum === 'number' && value >= schema.exclusiveMaximum) fail(`${value} ≥ exclusiveMaximum ${schema.exclusiveMaximum}`);
+    if (typeof schema.exclusiveMinimum === 'number' && value <= schema.exclusiveMinimum)
+      fail(`${value} ≤ exclusiveMinimum ${schema.exclusiveMinimum}`);
+    if (typeof schema.exclusiveMaximum === 'number' && value >= schema.exclusiveMaximum)
+      fail(`${value} ≥ exclusiveMaximum ${schema.exclusiveMaximum}`);
   }
   if (typeof value === 'string') {
     // JSON Schema counts code points, not UTF-16 units.

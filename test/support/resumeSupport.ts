@@ -3,13 +3,13 @@
  * asynchronously (so a test can signal or kill it), and comparing two run directories
  * bit for bit while ignoring the wall-clock fields.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'vitest';
 import { readSafetensors } from '../../src/snapshot/safetensors.js';
-import { dlt, repoRoot, type CliResult } from './cli.js';
+import { type CliResult, dlt, repoRoot } from './cli.js';
 
 export const bin = path.join(repoRoot, 'bin', 'dlt.js');
 
@@ -24,7 +24,13 @@ const CLOCK_SUMMARY = ['wall_seconds', 'train_seconds', 'samples_per_s'];
 const CLOCK_STATE = ['train_seconds', 'metrics_bytes'];
 
 /** `dlt train`, returning the CLI result and the run directory (first stdout line). */
-export function trainRun(config: string, out: string, cwd: string, env: Record<string, string> = {}, extra: string[] = []): CliResult & { runDir: string } {
+export function trainRun(
+  config: string,
+  out: string,
+  cwd: string,
+  env: Record<string, string> = {},
+  extra: string[] = [],
+): CliResult & { runDir: string } {
   const r = dlt(['train', config, '--out', out, ...extra], cwd, env);
   return { ...r, runDir: r.stdout.split('\n')[0]! };
 }
@@ -108,7 +114,12 @@ export function hashTree(dir: string): Record<string, string> {
  * A snapshot reduced to what exactness is about: each tensor as dtype, shape and the
  * sha256 of its raw bytes; the state without wall-clock fields; format and config.
  */
-export function snapshotFingerprint(file: string): { tensors: Record<string, string>; state: Record<string, unknown>; format: string | undefined; config: unknown } {
+export function snapshotFingerprint(file: string): {
+  tensors: Record<string, string>;
+  state: Record<string, unknown>;
+  format: string | undefined;
+  config: unknown;
+} {
   const { tensors, metadata } = readSafetensors(file);
   const fp: Record<string, string> = {};
   for (const [name, t] of tensors) {
@@ -175,5 +186,7 @@ export function expectSameRun(resumed: string, reference: string, what = 'resume
 /** Only the final parameters and optimiser slots (latest.safetensors tensors). */
 export function expectSameFinalTensors(resumed: string, reference: string, what = 'resumed run'): void {
   const latest = path.join('snapshots', 'latest.safetensors');
-  expect(snapshotFingerprint(path.join(resumed, latest)).tensors, `${what}: final tensors`).toEqual(snapshotFingerprint(path.join(reference, latest)).tensors);
+  expect(snapshotFingerprint(path.join(resumed, latest)).tensors, `${what}: final tensors`).toEqual(
+    snapshotFingerprint(path.join(reference, latest)).tensors,
+  );
 }

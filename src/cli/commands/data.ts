@@ -1,7 +1,16 @@
 import chalk from 'chalk';
 import cliProgress from 'cli-progress';
-import { cacheRoot, candidates, catalogEntry, CATALOG, DATASET_NAMES, type Candidate, type DatasetName, type LookupOptions } from '../../data/catalog.js';
-import { fetchDataset, formatBytes, type DownloadReporter, type FetchOptions, type FetchSummary } from '../../data/fetch.js';
+import {
+  CATALOG,
+  type Candidate,
+  cacheRoot,
+  candidates,
+  catalogEntry,
+  DATASET_NAMES,
+  type DatasetName,
+  type LookupOptions,
+} from '../../data/catalog.js';
+import { type DownloadReporter, type FetchOptions, type FetchSummary, fetchDataset, formatBytes } from '../../data/fetch.js';
 
 /**
  * `dlt data fetch <name>`: downloads a named dataset into the cache, verified against

@@ -6,7 +6,7 @@ import { InputError } from '../../errors.js';
 import { buildModel } from '../../model/build.js';
 import { loadParams, readSnapshot } from '../../snapshot/snapshot.js';
 import { selectKernels } from '../../tensor/backend.js';
-import { evaluate, type Evaluation } from '../../train/evaluate.js';
+import { type Evaluation, evaluate } from '../../train/evaluate.js';
 
 export interface EvalCommandOptions {
   split: string;
@@ -43,10 +43,18 @@ export function evalCommand(target: string, options: EvalCommandOptions): EvalRe
   const chosen = splits[split];
   if (!chosen) {
     const has = (['train', 'val', 'test'] as const).filter((s) => splits[s]);
-    throw new InputError(`the run's config has no ${split} split (data.${split === 'val' ? 'validation' : split}); choose --split ${has.join(' or ')}`, file);
+    throw new InputError(
+      `the run's config has no ${split} split (data.${split === 'val' ? 'validation' : split}); choose --split ${has.join(' or ')}`,
+      file,
+    );
   }
   const prep = Preprocessor.fit(config.data.preprocess, splits.train, kernels);
-  return { split, snapshot: file, ...evaluate(network, loss, prep, chosen, EVAL_BATCH), ...(splits.classNames ? { classes: splits.classNames } : {}) };
+  return {
+    split,
+    snapshot: file,
+    ...evaluate(network, loss, prep, chosen, EVAL_BATCH),
+    ...(splits.classNames ? { classes: splits.classNames } : {}),
+  };
 }
 
 /** In a run directory, the snapshots `dlt eval` takes, first found first. */
@@ -85,7 +93,9 @@ export function evalTable(r: EvalResult): string {
     `accuracy  ${r.accuracy.toFixed(4)}`,
     '',
     'class  accuracy',
-    ...r.perClassAccuracy.map((a, c) => `${String(c).padStart(5)}  ${Number.isNaN(a) ? '     -' : a.toFixed(4)}${r.classes?.[c] !== undefined ? `  ${r.classes[c]}` : ''}`),
+    ...r.perClassAccuracy.map(
+      (a, c) => `${String(c).padStart(5)}  ${Number.isNaN(a) ? '     -' : a.toFixed(4)}${r.classes?.[c] !== undefined ? `  ${r.classes[c]}` : ''}`,
+    ),
     '',
     'confusion (rows: true class, columns: predicted)',
   ];

@@ -1,7 +1,7 @@
 import chalk from 'chalk';
 import { loadModelConfig } from '../../config/load.js';
 import { InputError, RunError } from '../../errors.js';
-import { CHECK_ALL_UP_TO, gradcheck, type GradcheckReport, type Verdict } from '../../gradcheck/gradcheck.js';
+import { CHECK_ALL_UP_TO, type GradcheckReport, gradcheck, type Verdict } from '../../gradcheck/gradcheck.js';
 import { buildModel } from '../../model/build.js';
 import { Regularizer } from '../../optim/regularization.js';
 import { selectKernels } from '../../tensor/backend.js';
@@ -104,9 +104,9 @@ export function gradcheckTable(r: GradcheckResult): string {
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((row) => row[c]!.length)));
   // Pad before colouring: escape codes have no width.
   const line = (cells: string[], colour = false) =>
-    cells.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : c === cells.length - 1 ? cell : cell.padStart(widths[c]!))).map((cell, c) =>
-      colour && c === cells.length - 1 ? paint[cell as Verdict](cell) : cell,
-    );
+    cells
+      .map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : c === cells.length - 1 ? cell : cell.padStart(widths[c]!)))
+      .map((cell, c) => (colour && c === cells.length - 1 ? paint[cell as Verdict](cell) : cell));
   const sampling = r.samples === 0 ? 'every entry' : `every entry of tensors up to ${CHECK_ALL_UP_TO} entries, else ${r.samples} per row`;
   const lines = [
     `gradcheck ${r.file}: batch ${r.batch}, seed ${r.seed}, delta ${small(r.delta)}, float64, ${sampling}`,
@@ -121,7 +121,9 @@ export function gradcheckTable(r: GradcheckResult): string {
   if (kinks > 0) lines.push(`kinks: ${kinks} entries whose ±delta step crossed a kink are counted and left out of the error`);
   const failed = r.tensors.filter((t) => t.verdict !== 'ok').length;
   lines.push(
-    r.passed ? chalk.green(`passed: all ${r.tensors.length} tensors within their threshold`) : chalk.red(`FAILED: ${failed} of ${r.tensors.length} tensors over their threshold`),
+    r.passed
+      ? chalk.green(`passed: all ${r.tensors.length} tensors within their threshold`)
+      : chalk.red(`FAILED: ${failed} of ${r.tensors.length} tensors over their threshold`),
   );
   return lines.join('\n');
 }

@@ -197,11 +197,22 @@ export function inspectTable(r: Inspection): string {
   const count = (n: number) => n.toLocaleString('en-US');
   const rows = [
     ['layer', 'type', 'output shape', 'parameters', 'count'],
-    ...r.layers.map((l) => [l.name, l.type, shape(l.outputShape), l.params.map((p) => `${p.name} ${shape(p.shape)}`).join(', '), count(l.paramCount)]),
+    ...r.layers.map((l) => [
+      l.name,
+      l.type,
+      shape(l.outputShape),
+      l.params.map((p) => `${p.name} ${shape(p.shape)}`).join(', '),
+      count(l.paramCount),
+    ]),
     ['total', '', '', '', count(r.totalParams)],
   ];
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((row) => row[c]!.length)));
-  const table = rows.map((row) => row.map((cell, c) => (c === row.length - 1 ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join('  ').trimEnd());
+  const table = rows.map((row) =>
+    row
+      .map((cell, c) => (c === row.length - 1 ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!)))
+      .join('  ')
+      .trimEnd(),
+  );
   const optimizerState = Object.entries(r.optimizer.state).map(([k, v]) => `${k} ${JSON.stringify(v)}`);
   const position = t.batch === null ? '' : t.batch > 0 ? `, ${t.batch} batches into epoch ${t.epoch + 1}` : ', at an epoch boundary';
   const lines = [

@@ -42,17 +42,24 @@ export function plotCommand(runDir: string, options: PlotCommandOptions = {}): P
 
   const warnings = [...info.warnings];
   if (metrics.partialLastLine) warnings.push(`${metricsFile}: the last line is incomplete (a run still writing it?); plotted the lines before it`);
-  if (metrics.unknownKinds.length > 0) warnings.push(`${metricsFile}: skipped records of kinds this dlt does not know: ${metrics.unknownKinds.join(', ')}`);
+  if (metrics.unknownKinds.length > 0)
+    warnings.push(`${metricsFile}: skipped records of kinds this dlt does not know: ${metrics.unknownKinds.join(', ')}`);
   return { svgFile, htmlFile, warnings };
 }
 
 function checkRunDir(runDir: string): void {
   if (!existsSync(runDir)) throw new InputError('no such run directory; give the folder dlt train printed on its first line', runDir);
   if (!statSync(runDir).isDirectory()) {
-    throw new InputError('not a run directory but a file; give the folder dlt train printed on its first line (the one holding metrics.jsonl)', runDir);
+    throw new InputError(
+      'not a run directory but a file; give the folder dlt train printed on its first line (the one holding metrics.jsonl)',
+      runDir,
+    );
   }
   if (!existsSync(path.join(runDir, 'metrics.jsonl')) && !existsSync(path.join(runDir, 'config.yaml'))) {
-    throw new InputError('not a run directory: it has neither metrics.jsonl nor config.yaml; give the folder dlt train printed on its first line', runDir);
+    throw new InputError(
+      'not a run directory: it has neither metrics.jsonl nor config.yaml; give the folder dlt train printed on its first line',
+      runDir,
+    );
   }
 }
 

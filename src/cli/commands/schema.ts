@@ -12,7 +12,14 @@ type Meta = { id?: string; title?: string; description?: string; [key: string]: 
  * language does (a layer, an init, a dataset) instead of repeating them inline.
  */
 const NAMED: [z.ZodType, Meta][] = [
-  [datasetSpec, { id: 'dataset', description: 'A dataset: a named set ({name: fashion-mnist}), files (idx, csv, cifar10) with their paths, or a generated set (spiral, xor, parity).' }],
+  [
+    datasetSpec,
+    {
+      id: 'dataset',
+      description:
+        'A dataset: a named set ({name: fashion-mnist}), files (idx, csv, cifar10) with their paths, or a generated set (spiral, xor, parity).',
+    },
+  ],
   [layerSpec, { id: 'layer', description: 'A layer: {type: <name>, options...}, or the bare name when it needs no options (`- relu`).' }],
   [initSpec, { id: 'init', description: 'An initialiser: a name (`kaiming`) or {type: <name>, option: value}.' }],
   [lossSpec, { id: 'loss', description: 'The loss: a name or {type: <name>, options...}.' }],

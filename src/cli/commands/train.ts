@@ -2,7 +2,7 @@ import { loadConfig } from '../../config/load.js';
 import { selectKernels } from '../../tensor/backend.js';
 import type { Reporter } from '../../train/reporter.js';
 import type { StopSignal } from '../../train/run.js';
-import { resume, train, type RunSummary } from '../../train/trainer.js';
+import { type RunSummary, resume, train } from '../../train/trainer.js';
 
 export interface TrainCommandOptions {
   out: string;
