@@ -457,7 +457,7 @@ class SignFlippedScale implements Layer {
   backward(dy: FloatArray, n: number): FloatArray {
     const dx = this.dx.get(n);
     for (let i = 0; i < n * this.size; i++) {
-      this.scale.grad[i % this.size] += dy[i]! * this.x![i]!;
+      this.scale.grad[i % this.size]! += dy[i]! * this.x![i]!;
       dx[i] = -this.scale.value[i % this.size]! * dy[i]!; // the planted fault: should be +
     }
     return dx;

@@ -103,7 +103,7 @@ describe('readIdx', () => {
 
   it('reports a corrupt gzip file', () => {
     const gz = Buffer.from(gzipSync(idx([3, 2, 4], pixels)));
-    gz[gz.length - 6] ^= 0xff; // damage the CRC-32 in the trailer
+    gz[gz.length - 6]! ^= 0xff; // damage the CRC-32 in the trailer
     const path = write('corrupt.gz', gz);
     const err = inputError(() => readIdx(path, 'data.train.images'), path);
     expect(err.message).toContain('gzip data is corrupt');

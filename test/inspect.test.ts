@@ -222,7 +222,7 @@ describe('dlt inspect on bad input', () => {
   it('a snapshot with a flipped byte in its tensor data: exit 2, naming the file', () => {
     const bad = path.join(tmp.dir, 'flipped.safetensors');
     const bytes = readFileSync(latest());
-    bytes[bytes.length - 3] ^= 0x40;
+    bytes[bytes.length - 3]! ^= 0x40;
     writeFileSync(bad, bytes);
     const msg = expectInputError(dlt(['inspect', bad], tmp.dir));
     expect(msg).toContain(bad);

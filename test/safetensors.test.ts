@@ -190,7 +190,7 @@ describe('damaged files are rejected with an InputError that says what to do', (
 
   it('one flipped byte in the tensor data (checksum)', () => {
     const file = encodeSafetensors(sampleTensors(), sampleMetadata);
-    file[file.length - 30] ^= 0x01;
+    file[file.length - 30]! ^= 0x01;
     expect(decodeError(file).message).toMatch(/checksum mismatch.*corrupt or was changed/);
   });
 

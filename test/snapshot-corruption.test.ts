@@ -69,7 +69,7 @@ function rewrite(file: string, change: (bytes: Buffer) => Buffer | void): void {
 /** Each damage, and what the message must say about it. */
 const damages: [string, Damage, RegExp][] = [
   ['truncated file', (f) => rewrite(f, (b) => b.subarray(0, Math.floor(b.length * 0.7))), /truncated/],
-  ['one flipped byte in tensor data', (f) => rewrite(f, (b) => void (b[b.length - 5] ^= 0x10)), /checksum mismatch/],
+  ['one flipped byte in tensor data', (f) => rewrite(f, (b) => void (b[b.length - 5]! ^= 0x10)), /checksum mismatch/],
   [
     'header length larger than the file',
     (f) => rewrite(f, (b) => void b.writeBigUInt64LE(BigInt(b.length + 1000), 0)),
@@ -109,7 +109,7 @@ describe('dlt eval on a damaged snapshot file', () => {
 
   it('a damaged best.safetensors in a run directory is named too', () => {
     const run = copyOfRun();
-    rewrite(path.join(run, 'best.safetensors'), (b) => void (b[b.length - 1] ^= 0xff));
+    rewrite(path.join(run, 'best.safetensors'), (b) => void (b[b.length - 1]! ^= 0xff));
     const before = hashTree(run);
     const msg = expectInputError(dlt(['eval', run], tmp.dir));
     expect(msg).toContain(`error: ${path.join(run, 'best.safetensors')}: `);
@@ -170,7 +170,7 @@ describe('dlt resume with damaged snapshots', () => {
   it('damaged latest only: warns naming it, resumes from the newest epoch snapshot, ends like the reference', () => {
     const run = copyOfRun();
     const latest = path.join(run, 'snapshots', 'latest.safetensors');
-    rewrite(latest, (b) => void (b[b.length - 5] ^= 0x10));
+    rewrite(latest, (b) => void (b[b.length - 5]! ^= 0x10));
     const r = dlt(['resume', run], tmp.dir);
     expectExit(r, 0);
     expect(r.stderr).toMatch(/^warning: /);

@@ -78,14 +78,14 @@ function packA(transA: boolean, a: FloatArray, m: number, k: number, ic: number,
         const src = (pc + p) * m + ic + ir;
         const d = panel + p * MR;
         let r = 0;
-        for (; r < rows; r++) dst[d + r] = a[src + r];
+        for (; r < rows; r++) dst[d + r] = a[src + r]!;
         for (; r < MR; r++) dst[d + r] = 0;
       }
     } else {
       for (let r = 0; r < MR; r++) {
         if (r < rows) {
           const src = (ic + ir + r) * k + pc;
-          for (let p = 0; p < kc; p++) dst[panel + p * MR + r] = a[src + p];
+          for (let p = 0; p < kc; p++) dst[panel + p * MR + r] = a[src + p]!;
         } else {
           for (let p = 0; p < kc; p++) dst[panel + p * MR + r] = 0;
         }
@@ -103,7 +103,7 @@ function packB(transB: boolean, b: FloatArray, n: number, k: number, jc: number,
       for (let s = 0; s < NR; s++) {
         if (s < cols) {
           const src = (jc + jr + s) * k + pc;
-          for (let p = 0; p < kc; p++) dst[panel + p * NR + s] = b[src + p];
+          for (let p = 0; p < kc; p++) dst[panel + p * NR + s] = b[src + p]!;
         } else {
           for (let p = 0; p < kc; p++) dst[panel + p * NR + s] = 0;
         }
@@ -113,7 +113,7 @@ function packB(transB: boolean, b: FloatArray, n: number, k: number, jc: number,
         const src = (pc + p) * n + jc + jr;
         const d = panel + p * NR;
         let s = 0;
-        for (; s < cols; s++) dst[d + s] = b[src + s];
+        for (; s < cols; s++) dst[d + s] = b[src + s]!;
         for (; s < NR; s++) dst[d + s] = 0;
       }
     }
@@ -198,7 +198,7 @@ function addTile(c: FloatArray, offset: number, ldc: number, rows: number, cols:
   for (let r = 0; r < rows; r++) {
     const o = offset + r * ldc;
     const q = r * NR;
-    for (let s = 0; s < cols; s++) c[o + s] += tile[q + s]!;
+    for (let s = 0; s < cols; s++) c[o + s]! += tile[q + s]!;
   }
 }
 

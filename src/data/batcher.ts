@@ -40,15 +40,15 @@ export class Preprocessor {
       const n = train.indices.length;
       for (const i of train.indices) {
         const base = i * features;
-        for (let f = 0; f < features; f++) offset[f] += x[base + f]!;
+        for (let f = 0; f < features; f++) offset[f]! += x[base + f]!;
       }
-      for (let f = 0; f < features; f++) offset[f] /= n;
+      for (let f = 0; f < features; f++) offset[f]! /= n;
       const sq = new Float64Array(features);
       for (const i of train.indices) {
         const base = i * features;
         for (let f = 0; f < features; f++) {
           const d = x[base + f]! - offset[f]!;
-          sq[f] += d * d;
+          sq[f]! += d * d;
         }
       }
       for (let f = 0; f < features; f++) {

@@ -54,7 +54,7 @@ export class Dense implements Layer {
     const out = this.outSize;
     for (let i = 0; i < n; i++) {
       const row = i * out;
-      for (let j = 0; j < out; j++) y[row + j] += b[j]!;
+      for (let j = 0; j < out; j++) y[row + j]! += b[j]!;
     }
     this.x = x;
     return y;
@@ -69,7 +69,7 @@ export class Dense implements Layer {
     const db = this.bias.grad;
     for (let i = 0; i < n; i++) {
       const row = i * out;
-      for (let j = 0; j < out; j++) db[j] += dy[row + j]!;
+      for (let j = 0; j < out; j++) db[j]! += dy[row + j]!;
     }
     const dx = this.dx.get(needInput ? n : 0);
     if (needInput) this.kernels.gemm(false, false, n, this.inSize, out, dy, this.weight.value, dx, false);

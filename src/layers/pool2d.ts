@@ -121,7 +121,7 @@ export class MaxPool2d extends Pool2d {
 
   protected unpool(dy: FloatArray, dx: FloatArray): void {
     const argmax = this.argmax;
-    for (let o = 0; o < this.count; o++) dx[argmax[o]!] += dy[o]!;
+    for (let o = 0; o < this.count; o++) dx[argmax[o]!]! += dy[o]!;
   }
 
   /** Which input won every window in the last forward. */
@@ -167,7 +167,7 @@ export class AvgPool2d extends Pool2d {
       const share = dy[o]! * scale;
       for (let i = 0; i < size; i++) {
         const line = start + i * W;
-        for (let j = 0; j < size; j++) dx[line + j] += share;
+        for (let j = 0; j < size; j++) dx[line + j]! += share;
       }
     }
   }

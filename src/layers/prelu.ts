@@ -109,7 +109,7 @@ export class Prelu implements Layer {
             if (needInput) dx[i] = g * slope;
           }
         }
-        da[k] += sum;
+        da[k]! += sum;
       }
     }
     return dx;

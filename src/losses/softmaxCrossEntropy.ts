@@ -58,7 +58,7 @@ export class SoftmaxCrossEntropy implements Loss {
     for (let i = 0; i < n; i++) {
       const row = i * C;
       for (let c = 0; c < C; c++) d[row + c] = p[row + c]! * scale;
-      d[row + this.labels[i]!] -= scale;
+      d[row + this.labels[i]!]! -= scale;
     }
     return d;
   }

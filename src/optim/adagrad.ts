@@ -33,7 +33,7 @@ export class Adagrad extends AdaptiveRate {
       const gi = g[i]!;
       const Gi = G[i]! + gi * gi;
       G[i] = Gi;
-      w[i] -= (lr * gi) / (Math.sqrt(Gi) + eps);
+      w[i]! -= (lr * gi) / (Math.sqrt(Gi) + eps);
     }
   }
 }

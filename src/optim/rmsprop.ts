@@ -36,7 +36,7 @@ export class Rmsprop extends AdaptiveRate {
       const gi = g[i]!;
       const vi = decay * v[i]! + keep * (gi * gi);
       v[i] = vi;
-      w[i] -= (lr * gi) / (Math.sqrt(vi) + eps);
+      w[i]! -= (lr * gi) / (Math.sqrt(vi) + eps);
     }
   }
 }

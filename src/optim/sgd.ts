@@ -39,7 +39,7 @@ export class Sgd implements Optimizer {
       const w = param.value;
       const g = param.grad;
       if (momentum === 0) {
-        for (let i = 0; i < w.length; i++) w[i] -= lr * g[i]!;
+        for (let i = 0; i < w.length; i++) w[i]! -= lr * g[i]!;
         continue;
       }
       this.kernels.sgdMomentumStep(w, g, this.velocity.get(key)!, lr, momentum, nesterov);

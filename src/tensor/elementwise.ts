@@ -15,13 +15,13 @@ export function sgdMomentumStep(w: FloatArray, g: FloatArray, v: FloatArray, lr:
       const step = lr * g[i]!;
       const vi = momentum * v[i]! + step;
       v[i] = vi;
-      w[i] -= momentum * vi + step;
+      w[i]! -= momentum * vi + step;
     }
   } else {
     for (let i = 0; i < n; i++) {
       const vi = momentum * v[i]! + lr * g[i]!;
       v[i] = vi;
-      w[i] -= vi;
+      w[i]! -= vi;
     }
   }
 }
@@ -48,7 +48,7 @@ export function adamStep(
     const vi = beta2 * v[i]! + (1 - beta2) * (gi * gi);
     m[i] = mi;
     v[i] = vi;
-    w[i] -= (stepSize * mi) / (Math.sqrt(vi) / sqrtCorrection2 + eps);
+    w[i]! -= (stepSize * mi) / (Math.sqrt(vi) / sqrtCorrection2 + eps);
   }
 }
 
@@ -57,7 +57,7 @@ export function weightDecayGrad(w: FloatArray, g: FloatArray, twoL2: number, l1:
   const n = w.length;
   for (let i = 0; i < n; i++) {
     const v = w[i]!;
-    g[i] += twoL2 * v + (v > 0 ? l1 : v < 0 ? -l1 : 0);
+    g[i]! += twoL2 * v + (v > 0 ? l1 : v < 0 ? -l1 : 0);
   }
 }
 

@@ -324,7 +324,7 @@ function addTile(c: FloatArray, offset: number, ldc: number, rows: number, cols:
   for (let r = 0; r < rows; r++) {
     const o = offset + r * ldc;
     const q = r * NR;
-    for (let s = 0; s < cols; s++) c[o + s] += tile[q + s]!;
+    for (let s = 0; s < cols; s++) c[o + s]! += tile[q + s]!;
   }
 }
 
@@ -344,6 +344,6 @@ function addBlock(c: FloatArray, offset: number, ldc: number, rows: number, cols
   for (let r = 0; r < rows; r++) {
     const o = offset + r * ldc;
     const q = r * NC;
-    for (let s = 0; s < cols; s++) c[o + s] += block[q + s]!;
+    for (let s = 0; s < cols; s++) c[o + s]! += block[q + s]!;
   }
 }

@@ -85,7 +85,7 @@ export function col2im(
             const line = plane + iy * W;
             for (let ox = 0; ox < outW; ox++, src++) {
               const ix = ox * s - p + j;
-              if (ix >= 0 && ix < W) dx[line + ix] += dcols[src]!;
+              if (ix >= 0 && ix < W) dx[line + ix]! += dcols[src]!;
             }
           }
         }
@@ -119,7 +119,7 @@ export function filterMajorBiasGrad(dY: FloatArray, dy: FloatArray, db: FloatArr
         sum += g;
       }
     }
-    db[f] += sum;
+    db[f]! += sum;
   }
 }
 
