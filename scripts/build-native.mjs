@@ -82,7 +82,7 @@ function nodeGyp() {
 
 function writeStatus(status) {
   mkdirSync(buildDir, { recursive: true });
-  writeFileSync(join(buildDir, 'status.json'), JSON.stringify(status, null, 2) + '\n');
+  writeFileSync(join(buildDir, 'status.json'), `${JSON.stringify(status, null, 2)}\n`);
 }
 
 function build() {

@@ -25,7 +25,7 @@ function clusters(n: number, label: (k: number) => string): string {
     const jitter = ((i * 37) % 11) / 20;
     return `${[0, 5, 10][k]! + jitter},${[10, 0, 5][k]! - jitter},${label(k)}`;
   });
-  return ['x,y,label', ...rows].join('\n') + '\n';
+  return `${['x,y,label', ...rows].join('\n')}\n`;
 }
 
 function configFile(dir: string, data: string, units = 3): string {

@@ -47,7 +47,7 @@ describe('config', () => {
     const msg = problem(good.replace('lr: 0.1', 'lr: 0.1, momentun: 0.9'));
     expect(msg).toContain('cfg.yaml:10:');
     expect(msg).toContain('optimizer.momentun: unknown key "momentun"; did you mean "momentum"?');
-    expect(problem(good + 'trainig: {epochs: 2}\n')).toContain('cfg.yaml:11:1: trainig: unknown key "trainig"; did you mean "training"?');
+    expect(problem(`${good}trainig: {epochs: 2}\n`)).toContain('cfg.yaml:11:1: trainig: unknown key "trainig"; did you mean "training"?');
   });
 
   it('suggests layer types', () => {
@@ -64,7 +64,7 @@ describe('config', () => {
   });
 
   it('rejects batch size 0', () => {
-    expect(problem(good + 'training: {batch_size: 0}\n')).toContain('cfg.yaml:11:24: training.batch_size: must be at least 1, got 0');
+    expect(problem(`${good}training: {batch_size: 0}\n`)).toContain('cfg.yaml:11:24: training.batch_size: must be at least 1, got 0');
   });
 
   it('rejects a non-positive input size', () => {
@@ -85,7 +85,7 @@ describe('config', () => {
       bomb.push(`${next}: &${next} [*${prev},*${prev},*${prev},*${prev},*${prev},*${prev},*${prev},*${prev},*${prev}]`);
     }
     const started = Date.now();
-    expect(problem(bomb.join('\n') + '\n')).toContain('aliases');
+    expect(problem(`${bomb.join('\n')}\n`)).toContain('aliases');
     expect(Date.now() - started).toBeLessThan(5000);
   });
 

@@ -11,7 +11,7 @@ afterAll(() => tmp.cleanup());
 
 const configs = readdirSync(path.join(repoRoot, 'configs')).filter((f) => f.endsWith('.yaml'));
 const FULL = '/usr/share/datasets/fashion-mnist/';
-const MINI = path.join(repoRoot, 'datasets', 'fashion-mnist-mini') + '/';
+const MINI = `${path.join(repoRoot, 'datasets', 'fashion-mnist-mini')}/`;
 
 /** Whether a named data set is in the cache or a system folder. */
 function present(name: string): boolean {

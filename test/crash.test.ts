@@ -90,13 +90,13 @@ training: {epochs: 8, batch_size: 16, loss_window: 3, log_every: 1}
     const run = trainRun(file, path.join(tmp.dir, 'between'), tmp.dir, { DLT_INTERRUPT_AT_STEP: String((last - 1) * stepsPerEpoch + 1) });
     expectExit(run, 130);
     const bestFile = path.join(run.runDir, 'best.safetensors');
-    renameSync(bestFile, bestFile + '.aside');
+    renameSync(bestFile, `${bestFile}.aside`);
     mkdirSync(bestFile);
     const failed = dlt(['resume', run.runDir], tmp.dir);
     expectExit(failed, 1);
     expect(failed.stderr).toMatch(/^error: .*best\.safetensors/m);
     rmdirSync(bestFile);
-    renameSync(bestFile + '.aside', bestFile);
+    renameSync(`${bestFile}.aside`, bestFile);
     expect(checkAfterKill(run.runDir).size).toBe(0); // the failed write removed its temp file
 
     const r = dlt(['resume', run.runDir], tmp.dir);

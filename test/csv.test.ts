@@ -267,9 +267,9 @@ describe('dlt train and eval on CSV data', () => {
       const jitter = ((i * 37) % 11) / 20;
       return `${name},${[0, 5, 10][k]! + jitter},${[10, 0, 5][k]! - jitter}`;
     });
-  const trainText = ['animal,x,y', ...rows(60, 0)].join('\n') + '\n';
+  const trainText = `${['animal,x,y', ...rows(60, 0)].join('\n')}\n`;
   writeFileSync(path.join(dir, 'train.csv'), trainText);
-  writeFileSync(path.join(dir, 'test.csv'), ['animal,x,y', ...rows(9, 1)].join('\r\n') + '\r\n');
+  writeFileSync(path.join(dir, 'test.csv'), `${['animal,x,y', ...rows(9, 1)].join('\r\n')}\r\n`);
   const configFile = path.join(dir, 'animals.yaml');
   writeFileSync(
     configFile,
@@ -328,7 +328,7 @@ training: {epochs: 20, batch_size: 10}
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(JSON.parse(readFileSync(path.join(runDir, 'summary.json'), 'utf8')).classes).toEqual(['ant', 'moth', 'zebra']);
-    writeFileSync(path.join(dir, 'train.csv'), trainText + 'bee,1,1\n');
+    writeFileSync(path.join(dir, 'train.csv'), `${trainText}bee,1,1\n`);
     expect(expectInputError(dlt(['resume', runDir, '--epochs', '22'], dir))).toContain(`${path.join(dir, 'train.csv')}:62:1: label "bee"`); // the label is the first column
     writeFileSync(path.join(dir, 'train.csv'), trainText);
   });

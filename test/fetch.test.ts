@@ -305,7 +305,7 @@ describe('downloadVerified', () => {
       ['redirect2', 307],
       ['good', 200],
     ]);
-    const err = await rejection(downloadVerified([url('redirect-loop', dataset, 'small.bin')], dest + '2', md5(small), quick));
+    const err = await rejection(downloadVerified([url('redirect-loop', dataset, 'small.bin')], `${dest}2`, md5(small), quick));
     expect(err.message).toContain('more than 10 redirects');
   });
 
@@ -320,7 +320,7 @@ describe('downloadVerified', () => {
     expect(said.lines).toContain(`warn small.bin: HTTP 404 Not Found at ${missing}; trying ${good}`);
     expect(requestsFor(dataset).map((r) => r.status)).toEqual([404, 200]);
 
-    const err = await rejection(downloadVerified([missing], dest + '2', md5(small), quick));
+    const err = await rejection(downloadVerified([missing], `${dest}2`, md5(small), quick));
     expect(err.message).toContain(`could not download small.bin2 from ${missing}: HTTP 404 Not Found`);
   });
 

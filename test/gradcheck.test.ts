@@ -302,7 +302,7 @@ describe('kinks', () => {
   it('with a large step, entries that cross a ReLU kink are counted and left out; the rest agree', () => {
     const r = check(reluModel, { delta: 0.05, batch: 8 });
     const t = byName(r);
-    expect(t['input']!.kinks + t['param/dense_1/weight']!.kinks + t['param/dense_1/bias']!.kinks).toBeGreaterThan(0);
+    expect(t.input!.kinks + t['param/dense_1/weight']!.kinks + t['param/dense_1/bias']!.kinks).toBeGreaterThan(0);
     // Nothing after the last ReLU can move its input: no kinks there.
     expect(t['param/dense_2/weight']!.kinks).toBe(0);
     expect(r.passed, describeReport(r)).toBe(true);
@@ -573,7 +573,7 @@ describe('choice of entries', () => {
   it('counts what it checked in the report', () => {
     const r = check({ model: vector([1, 28, 28], ['flatten', { type: 'dense', units: 3 }, { type: 'dense', units: 2 }]) }, { batch: 3, samples: 2 });
     const t = byName(r);
-    expect(t['input']!.entriesChecked).toBe(3 * 2); // [3, 1, 28, 28]: 2352 entries, 2 per sample
+    expect(t.input!.entriesChecked).toBe(3 * 2); // [3, 1, 28, 28]: 2352 entries, 2 per sample
     expect(t['param/dense_1/weight']!.entriesChecked).toBe(3 * 2); // [3, 784]: 2352 entries, 2 per unit
     expect(t['param/dense_1/bias']!.entriesChecked).toBe(3);
     expect(t['param/dense_2/weight']!.entriesChecked).toBe(6); // [2, 3]: all

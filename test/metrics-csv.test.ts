@@ -115,7 +115,7 @@ describe('MetricsLog writes metrics.csv beside metrics.jsonl', () => {
   it('has the header and one row per record, numbers exactly as in the JSON, null and absent fields empty', () => {
     const dir = freshDir('unit');
     const log = new MetricsLog(path.join(dir, 'metrics.jsonl'));
-    expect(readFileSync(path.join(dir, 'metrics.csv'), 'utf8')).toBe(HEADER + '\n');
+    expect(readFileSync(path.join(dir, 'metrics.csv'), 'utf8')).toBe(`${HEADER}\n`);
     for (const r of records) log.append(r);
     log.close();
     const rows = expectCsvMatchesJsonl(dir);
@@ -171,7 +171,7 @@ describe('MetricsLog writes metrics.csv beside metrics.jsonl', () => {
     first.close();
 
     // a crash between the two writes of a record: the CSV a row behind
-    appendFileSync(jsonl, JSON.stringify(records[4]) + '\n');
+    appendFileSync(jsonl, `${JSON.stringify(records[4])}\n`);
     new MetricsLog(jsonl).close();
     expect(expectCsvMatchesJsonl(dir)).toHaveLength(1 + 4);
 

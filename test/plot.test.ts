@@ -142,7 +142,7 @@ function makeRun(
   const dir = path.join(tmp.dir, name);
   mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(dir, 'config.yaml'), config);
-  writeFileSync(path.join(dir, 'metrics.jsonl'), records.map((r) => JSON.stringify(r) + '\n').join(''));
+  writeFileSync(path.join(dir, 'metrics.jsonl'), records.map((r) => `${JSON.stringify(r)}\n`).join(''));
   return dir;
 }
 
@@ -331,7 +331,7 @@ describe('dlt plot: bad input exits 2 with one message', () => {
   it('skips an unfinished last line (a run still writing it) with a warning', () => {
     const records = handMadeRecords();
     const runDir = makeRun('partial', records);
-    writeFileSync(path.join(runDir, 'metrics.jsonl'), records.map((x) => JSON.stringify(x) + '\n').join('') + '{"kind":"st');
+    writeFileSync(path.join(runDir, 'metrics.jsonl'), `${records.map((x) => `${JSON.stringify(x)}\n`).join('')}{"kind":"st`);
     const r = dlt(['plot', runDir], tmp.dir);
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/^warning: .*metrics\.jsonl: the last line is incomplete/);

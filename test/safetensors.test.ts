@@ -271,7 +271,7 @@ describe('keys that look like prototypes are plain data', () => {
   afterEach(() => {
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     expect(Object.getPrototypeOf({})).toBe(Object.prototype);
-    expect(Object.prototype.hasOwnProperty.call(Object.prototype, 'dtype')).toBe(false);
+    expect(Object.hasOwn(Object.prototype, 'dtype')).toBe(false);
   });
 
   it('"__proto__" and "constructor" in a hand-written header', () => {

@@ -29,6 +29,6 @@ for (const row of rows) {
   out[k % 5 === 0 ? 'test' : 'train'].push(kept.join(','));
 }
 for (const split of ['train', 'test']) {
-  writeFileSync(path.join(here, `${split}.csv`), out[split].join('\n') + '\n');
+  writeFileSync(path.join(here, `${split}.csv`), `${out[split].join('\n')}\n`);
   console.log(`${split}.csv: ${out[split].length - 1} rows`);
 }

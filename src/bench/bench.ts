@@ -107,7 +107,7 @@ async function child(network: Network, backend: Backend, threads: number, dataDi
       accuracy: summary.test_accuracy ?? NaN,
       peakRssMiB: process.resourceUsage().maxRSS / 1024,
     };
-    process.stdout.write(JSON.stringify(result) + '\n');
+    process.stdout.write(`${JSON.stringify(result)}\n`);
   } finally {
     rmSync(out, { recursive: true, force: true });
   }

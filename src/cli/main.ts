@@ -77,7 +77,7 @@ function program(): Command {
     .addOption(threadsOption())
     .action((target: string, opts: { split: string; json?: boolean; backend?: string; threads?: number }) => {
       const result = evalCommand(target, opts);
-      process.stdout.write((opts.json ? JSON.stringify(evalJson(result)) : evalTable(result)) + '\n');
+      process.stdout.write(`${opts.json ? JSON.stringify(evalJson(result)) : evalTable(result)}\n`);
     });
 
   cli
@@ -96,7 +96,7 @@ function program(): Command {
     .option('--json', 'print one JSON object')
     .action((file: string, opts: { batch: number; seed?: number; delta: number; samples: number; json?: boolean }) => {
       const result = gradcheckCommand(file, opts);
-      process.stdout.write((opts.json ? JSON.stringify(gradcheckJson(result)) : gradcheckTable(result)) + '\n');
+      process.stdout.write(`${opts.json ? JSON.stringify(gradcheckJson(result)) : gradcheckTable(result)}\n`);
       assertPassed(result);
     });
 
@@ -114,7 +114,7 @@ function program(): Command {
     .option('--json', 'print one JSON object')
     .action((target: string, opts: { json?: boolean }) => {
       const result = inspectCommand(target);
-      process.stdout.write((opts.json ? JSON.stringify(inspectJson(result)) : inspectTable(result)) + '\n');
+      process.stdout.write(`${opts.json ? JSON.stringify(inspectJson(result)) : inspectTable(result)}\n`);
     });
 
   cli
@@ -148,7 +148,7 @@ function program(): Command {
     .action(async (opts: { json?: boolean }) => {
       const { dataListCommand, dataListJson, dataListTable } = await import('./commands/data.js');
       const result = dataListCommand();
-      process.stdout.write((opts.json ? JSON.stringify(dataListJson(result)) : dataListTable(result)) + '\n');
+      process.stdout.write(`${opts.json ? JSON.stringify(dataListJson(result)) : dataListTable(result)}\n`);
     });
 
   return cli;

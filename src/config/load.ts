@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Document, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, parse as parseYaml } from 'yaml';
+import { type Document, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { InputError } from '../errors.js';
 import { didYouMean } from './didYouMean.js';

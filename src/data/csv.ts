@@ -117,7 +117,7 @@ export function readCsvTable(file: string, options: CsvOptions, role: string): C
       }
       const value = NUMBER.test(cell) ? Number(cell) : NaN;
       if (!Number.isFinite(value)) {
-        const what = cell === '' ? 'is empty' : `holds ${JSON.stringify(cell.length > 40 ? cell.slice(0, 40) + '…' : cell)}, not a number`;
+        const what = cell === '' ? 'is empty' : `holds ${JSON.stringify(cell.length > 40 ? `${cell.slice(0, 40)}…` : cell)}, not a number`;
         throw new InputError(
           `the cell in ${describe(c)} ${what}; every column except the label column must be numeric — ` +
             `drop or fill rows with missing values, and drop or encode text columns`,

@@ -87,7 +87,7 @@ export function readIdx(path: string, role: string): { dims: number[]; data: Uin
     const d = header.getUint32(4 + 4 * i, false);
     if (d < 1) {
       throw new InputError(
-        `the IDX header gives dimension ${i + 1} of ${ndims} as 0; every dimension must be at least 1 — ` + `the file is damaged, download it again`,
+        `the IDX header gives dimension ${i + 1} of ${ndims} as 0; every dimension must be at least 1 — the file is damaged, download it again`,
         path,
       );
     }

@@ -170,7 +170,7 @@ export function checkLabels(splits: Splits, classes: number, classNames?: readon
   if (splits.classes && splits.classes.length > classes) {
     const names = splits.classes.map((c) => `"${c}"`);
     throw new InputError(
-      `the training data has ${splits.classes.length} classes (${names.length > 12 ? names.slice(0, 12).join(', ') + ', …' : names.join(', ')}) ` +
+      `the training data has ${splits.classes.length} classes (${names.length > 12 ? `${names.slice(0, 12).join(', ')}, …` : names.join(', ')}) ` +
         `but the last layer has ${classes} units; give the last dense layer ${splits.classes.length} units`,
       splits.train.data.source,
     );

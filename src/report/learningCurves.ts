@@ -628,5 +628,5 @@ function fit(value: string, fontSize: number, width: number): string {
   if (textWidth(value, fontSize) <= width) return value;
   const chars = [...value];
   const keep = Math.max(1, Math.floor(width / (fontSize * 0.56)) - 1);
-  return chars.slice(0, keep).join('') + '…';
+  return `${chars.slice(0, keep).join('')}…`;
 }

@@ -26,7 +26,7 @@ export class ExponentialSchedule implements Schedule {
   ) {}
 
   get lr(): number {
-    return this.baseLr * Math.pow(this.options.gamma, this.epoch);
+    return this.baseLr * this.options.gamma ** this.epoch;
   }
 
   epochEnd(epoch: number): LrChange | undefined {

@@ -29,7 +29,7 @@ export class MultistepSchedule implements Schedule {
   get lr(): number {
     let drops = 0;
     for (const m of this.options.milestones) if (m <= this.epoch) drops++;
-    return this.baseLr * Math.pow(this.options.factor, drops);
+    return this.baseLr * this.options.factor ** drops;
   }
 
   epochEnd(epoch: number): LrChange | undefined {

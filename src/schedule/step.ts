@@ -54,6 +54,6 @@ export class StepSchedule implements Schedule {
 
   private lrAfter(epoch: number): number {
     const drops = Math.floor(epoch / this.options.every);
-    return this.baseLr * Math.pow(this.options.factor, drops);
+    return this.baseLr * this.options.factor ** drops;
   }
 }

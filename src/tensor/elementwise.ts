@@ -65,7 +65,7 @@ export function weightDecayGrad(w: FloatArray, g: FloatArray, twoL2: number, l1:
 export function relu(x: FloatArray, y: FloatArray, count: number): void {
   for (let i = 0; i < count; i++) {
     const v = x[i]!;
-    y[i] = v > 0 ? v : 0;
+    y[i] = Math.max(v , 0);
   }
 }
 

@@ -54,7 +54,7 @@ export function createWasmGemm({ mc, kc, nc }: Blocking): WasmGemm | null {
     packedA: new Float64Array(buffer, base.a, size.a / 8),
     packedB: new Float64Array(buffer, base.b, size.b / 8),
     block: new Float64Array(buffer, base.block, size.block / 8),
-    run: exports['run'] as (kc: number, mc: number, nc: number) => void,
+    run: exports.run as (kc: number, mc: number, nc: number) => void,
   };
 }
 
@@ -107,16 +107,13 @@ function runBody(ldBlock: number, base: { a: number; b: number; block: number })
   code.i32Const(base.b).localSet(B_PANEL);
   code.i32Const(0).localSet(JR);
   code.loop(); // over jr
-  {
     code.i32Const(base.a).localSet(PA);
     code.i32Const(0).localSet(IR);
     code.loop(); // over ir
-    {
       for (let r = 0; r < TILE; r++) for (let j = 0; j < 2; j++) code.v128ConstZero().localSet(acc(r, j));
       code.localGet(B_PANEL).localSet(PB);
       code.localGet(PA).localGet(PANEL_BYTES).i32Add().localSet(PA_END);
       code.loop(); // over p, while pa ≠ pa_end (kc ≥ 1)
-      {
         code.localGet(PB).v128Load(0).localSet(B0);
         code.localGet(PB).v128Load(16).localSet(B1);
         for (let r = 0; r < TILE; r++) {
@@ -138,7 +135,6 @@ function runBody(ldBlock: number, base: { a: number; b: number; block: number })
           .i32Add()
           .localSet(PB);
         code.localGet(PA).localGet(PA_END).i32Ne().brIf(0);
-      }
       code.end();
       // out = block + (ir·NC + jr)·8; row r of the tile at out + r·NC·8.
       code.localGet(IR).i32Const(ldBlock).i32Mul().localGet(JR).i32Add().i32Const(3).i32Shl().i32Const(base.block).i32Add().localSet(OUT);
@@ -151,11 +147,9 @@ function runBody(ldBlock: number, base: { a: number; b: number; block: number })
       }
       // pa already points at the next op(A) panel.
       code.localGet(IR).i32Const(TILE).i32Add().localTee(IR).localGet(MC).i32LtU().brIf(0);
-    }
     code.end();
     code.localGet(B_PANEL).localGet(PANEL_BYTES).i32Add().localSet(B_PANEL);
     code.localGet(JR).i32Const(TILE).i32Add().localTee(JR).localGet(NC).i32LtU().brIf(0);
-  }
   code.end();
   return code.end();
 }

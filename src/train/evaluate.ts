@@ -1,4 +1,4 @@
-import { Preprocessor } from '../data/batcher.js';
+import type { Preprocessor } from '../data/batcher.js';
 import type { Split } from '../data/load.js';
 import type { Loss } from '../losses/loss.js';
 import type { Network } from '../model/network.js';

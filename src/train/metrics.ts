@@ -105,7 +105,7 @@ export class MetricsLog {
 
   append(record: MetricsRecord): void {
     const line = JSON.stringify(record);
-    this.length += writeSync(this.fd, line + '\n');
+    this.length += writeSync(this.fd, `${line}\n`);
     // From the JSON text, so that a row written now and one rebuilt from the file agree.
     writeSync(this.csvFd, csvRow(JSON.parse(line) as Record<string, unknown>));
   }
@@ -150,7 +150,7 @@ export class MetricsLog {
  * complete line (a line without its newline, or one that is not JSON, is left out).
  */
 export function csvFromJsonl(text: string): string {
-  let csv = CSV_COLUMNS.join(',') + '\n';
+  let csv = `${CSV_COLUMNS.join(',')}\n`;
   const lines = text.split('\n');
   lines.pop(); // what follows the last newline: empty, or an unfinished record
   for (const line of lines) {
@@ -167,7 +167,7 @@ export function csvFromJsonl(text: string): string {
 
 /** One record as a CSV row: a cell per column, empty where the field is absent or null. */
 function csvRow(record: Record<string, unknown>): string {
-  return CSV_COLUMNS.map((column) => csvCell(record[column])).join(',') + '\n';
+  return `${CSV_COLUMNS.map((column) => csvCell(record[column])).join(',')}\n`;
 }
 
 /**

@@ -133,7 +133,7 @@ async function finish(run: TrainingRun, store: SnapshotStore, metrics: MetricsLo
     node_version: process.version,
     ...(run.splits.classNames ? { classes: run.splits.classNames } : {}),
   };
-  writeFileAtomic(path.join(runDir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
+  writeFileAtomic(path.join(runDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
   return summary;
 }
 

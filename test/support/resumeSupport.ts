@@ -99,7 +99,7 @@ export function hashTree(dir: string): Record<string, string> {
       const r = path.join(rel, name);
       const full = path.join(dir, r);
       if (statSync(full).isDirectory()) {
-        out[r + '/'] = 'dir';
+        out[`${r}/`] = 'dir';
         walk(r);
       } else {
         out[r] = sha256(readFileSync(full));

@@ -100,7 +100,7 @@ export function evalTable(r: EvalResult): string {
     'confusion (rows: true class, columns: predicted)',
   ];
   const width = Math.max(3, ...r.confusion.flat().map((v) => String(v).length)) + 1;
-  lines.push('     ' + r.confusion.map((_, c) => String(c).padStart(width)).join(''));
+  lines.push(`     ${r.confusion.map((_, c) => String(c).padStart(width)).join('')}`);
   r.confusion.forEach((row, c) => lines.push(String(c).padStart(5) + row.map((v) => String(v).padStart(width)).join('')));
   return lines.join('\n');
 }

@@ -116,5 +116,5 @@ function without(o: Record<string, unknown>, key: string): Record<string, unknow
 
 /** The schema as `dlt schema` prints it and schema/dlt-config.schema.json holds it. */
 export function schemaCommand(): string {
-  return JSON.stringify(configJsonSchema(), null, 2) + '\n';
+  return `${JSON.stringify(configJsonSchema(), null, 2)}\n`;
 }
