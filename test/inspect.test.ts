@@ -48,7 +48,10 @@ function train(env: Record<string, string> = {}) {
   return trainRun(config, path.join(tmp.dir, `out-${++outs}`), tmp.dir, env);
 }
 
-function inspectJson(target: string): Record<string, any> {
+// biome-ignore lint/suspicious/noExplicitAny: the JSON dlt prints, read field by field by the assertions
+type Json = Record<string, any>;
+
+function inspectJson(target: string): Json {
   const r = dlt(['inspect', target, '--json'], tmp.dir);
   expectExit(r, 0);
   expect(r.stdout.trim().split('\n')).toHaveLength(1);
@@ -56,7 +59,7 @@ function inspectJson(target: string): Record<string, any> {
 }
 
 /** The finished run, trained by the first test that needs it (so -t filters work). */
-let finished: { runDir: string; summary: Record<string, any>; records: Record<string, any>[] } | undefined;
+let finished: { runDir: string; summary: Json; records: Json[] } | undefined;
 function finishedRun() {
   if (!finished) {
     const run = train();
@@ -82,7 +85,7 @@ describe('dlt inspect on a finished run', () => {
     expect(Object.keys(j.training).sort()).toEqual(
       ['backend', 'batch', 'best_val_accuracy', 'dlt_version', 'epoch', 'lr', 'lr_scale', 'rollbacks', 'step', 'threads', 'train_seconds'].sort(),
     );
-    expect(j).toMatchObject({ name: 'tiny', dtype: 'float32', input_shape: [INPUT], format_version: 1, classes: null });
+    expect(j).toMatchObject({ name: 'tiny', dtype: 'float32', input_shape: [INPUT], format_version: 2, classes: null });
   });
 
   it('lists the layers with their output shapes, parameter tensors and counts', () => {

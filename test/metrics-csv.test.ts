@@ -7,9 +7,11 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CSV_COLUMNS, csvFromJsonl, MetricsLog, type MetricsRecord } from '../src/train/metrics.js';
+import type { MetricsRecord } from '../src/train/metrics.js';
+import { CSV_COLUMNS, csvFromJsonl } from '../src/train/metricsCsv.js';
+import { MetricsLog } from '../src/train/metricsLog.js';
 import { dlt, tempDir } from './support/cli.js';
-import { expectExit, trainRun } from './support/resumeSupport.js';
+import { expectExit, sha256, trainRun } from './support/resumeSupport.js';
 
 const tmp = tempDir('dlt-metrics-csv-');
 afterAll(() => tmp.cleanup());
@@ -30,15 +32,23 @@ function parseCsv(text: string): string[][] {
   for (let i = 0; i < text.length; i++) {
     const ch = text[i]!;
     if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') (field += '"'), i++;
-      else if (ch === '"') quoted = false;
+      if (ch === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (ch === '"') quoted = false;
       else field += ch;
     } else if (ch === '"') {
       expect(field, 'a quote may only open a field').toBe('');
       quoted = true;
-    } else if (ch === ',') row.push(field), (field = '');
-    else if (ch === '\n') row.push(field), rows.push(row), (row = []), (field = '');
-    else field += ch;
+    } else if (ch === ',') {
+      row.push(field);
+      field = '';
+    } else if (ch === '\n') {
+      row.push(field);
+      rows.push(row);
+      row = [];
+      field = '';
+    } else field += ch;
   }
   expect(quoted, 'unterminated quoted field').toBe(false);
   expect(field + row.join(''), 'the file ends with a newline').toBe('');
@@ -88,7 +98,7 @@ function freshDir(name: string): string {
 
 describe('MetricsLog writes metrics.csv beside metrics.jsonl', () => {
   const records: MetricsRecord[] = [
-    { kind: 'step', epoch: 1, step: 50, loss: 2.302585092994046, loss_avg: 0.1 + 0.2, lr: 1e-7 },
+    { kind: 'step', epoch: 1, step: 50, loss: 2.302585092994045, loss_avg: 0.1 + 0.2, lr: 1e-7 },
     { kind: 'epoch', epoch: 1, step: 94, train_loss_avg: 0.5, val_loss: null, val_accuracy: null, lr: 0.05, samples_per_s: 1234, seconds: 1.5 },
     {
       kind: 'epoch',
@@ -114,13 +124,13 @@ describe('MetricsLog writes metrics.csv beside metrics.jsonl', () => {
 
   it('has the header and one row per record, numbers exactly as in the JSON, null and absent fields empty', () => {
     const dir = freshDir('unit');
-    const log = new MetricsLog(path.join(dir, 'metrics.jsonl'));
+    const log = MetricsLog.create(path.join(dir, 'metrics.jsonl'), path.join(dir, 'metrics.csv'));
     expect(readFileSync(path.join(dir, 'metrics.csv'), 'utf8')).toBe(`${HEADER}\n`);
     for (const r of records) log.append(r);
     log.close();
     const rows = expectCsvMatchesJsonl(dir);
     expect(rows).toHaveLength(1 + records.length);
-    const cell = (row: number, column: string) => rows[row]![CSV_COLUMNS.indexOf(column as (typeof CSV_COLUMNS)[number])];
+    const cell = (row: number, column: string) => rows[row]![CSV_COLUMNS.indexOf(column)];
     // shortest round-trip text, as JSON.stringify writes it
     expect(cell(1, 'loss_avg')).toBe('0.30000000000000004');
     expect(cell(1, 'lr')).toBe('1e-7');
@@ -147,12 +157,12 @@ describe('MetricsLog writes metrics.csv beside metrics.jsonl', () => {
 
   it('a rollback (truncate) cuts metrics.csv back with metrics.jsonl', () => {
     const dir = freshDir('rollback');
-    const log = new MetricsLog(path.join(dir, 'metrics.jsonl'));
+    const log = MetricsLog.create(path.join(dir, 'metrics.jsonl'), path.join(dir, 'metrics.csv'));
     log.append(records[0]!);
-    const mark = log.bytes;
+    const mark = log.position;
     log.append(records[1]!);
     log.append(records[2]!);
-    log.truncate(mark);
+    log.cutTo(mark);
     log.append(records[4]!);
     log.close();
     const rows = expectCsvMatchesJsonl(dir);
@@ -163,21 +173,23 @@ describe('MetricsLog writes metrics.csv beside metrics.jsonl', () => {
     const dir = freshDir('reopen');
     const jsonl = path.join(dir, 'metrics.jsonl');
     const csv = path.join(dir, 'metrics.csv');
-    const first = new MetricsLog(jsonl);
+    const first = MetricsLog.create(jsonl, csv);
     first.append(records[0]!);
     first.append(records[1]!);
-    const snapshotAt = first.bytes;
+    const snapshotAt = first.position;
     first.append(records[2]!);
     first.close();
 
     // a crash between the two writes of a record: the CSV a row behind
     appendFileSync(jsonl, `${JSON.stringify(records[4])}\n`);
-    new MetricsLog(jsonl).close();
+    MetricsLog.check(jsonl, { records: 4, last_sha256: sha256(JSON.stringify(records[4])) })
+      .open(csv)
+      .close();
     expect(expectCsvMatchesJsonl(dir)).toHaveLength(1 + 4);
 
     // resume from the snapshot: both cut back to it
     appendFileSync(csv, 'step,9,9,,,,,,,,,,,,,\n');
-    const resumed = new MetricsLog(jsonl, snapshotAt);
+    const resumed = MetricsLog.check(jsonl, snapshotAt).open(csv);
     expect(expectCsvMatchesJsonl(dir)).toHaveLength(1 + 2);
     resumed.append(records[3]!);
     resumed.close();
@@ -185,7 +197,7 @@ describe('MetricsLog writes metrics.csv beside metrics.jsonl', () => {
 
     // a run directory from before metrics.csv existed gets one
     rmSync(csv);
-    new MetricsLog(jsonl, snapshotAt).close();
+    MetricsLog.check(jsonl, snapshotAt).open(csv).close();
     expect(existsSync(csv)).toBe(true);
     expect(expectCsvMatchesJsonl(dir)).toHaveLength(1 + 2);
   });

@@ -63,9 +63,9 @@ describe('on_nan: rollback', () => {
     expect(run.stderr).not.toMatch(noStack);
     const warnings = run.stderr.split('\n').filter((l) => l.startsWith('warning: '));
     expect(warnings).toHaveLength(3);
-    warnings.forEach((w, i) =>
-      expect(w).toMatch(new RegExp(`the loss became (NaN|-?Infinity) at step 3; rolled back to step 2 \\(rollback ${i + 1} of 3\\), lr now `)),
-    );
+    for (const [i, w] of warnings.entries()) {
+      expect(w).toMatch(new RegExp(`the loss became (NaN|-?Infinity) at step 3; rolled back to step 2 \\(rollback ${i + 1} of 3\\), lr now `));
+    }
     const error = run.stderr.split('\n').find((l) => l.startsWith('error: '))!;
     expect(error).toMatch(
       /the training loss became (NaN|-?Infinity) at epoch 3, step 3 after 3 rollbacks: the learning rate \S+ is probably too high/,
@@ -81,7 +81,7 @@ describe('on_nan: rollback', () => {
     const records = nans();
     expect(records.map((r) => r.action)).toEqual(['rollback', 'rollback', 'rollback', 'stop']);
     for (const r of records) expect(r).toMatchObject({ epoch: 3, step: 3 });
-    records.forEach((r, i) => expect(r.lr / 1e5).toBeCloseTo(0.1 ** i, 12));
+    for (const [i, r] of records.entries()) expect(r.lr / 1e5).toBeCloseTo(0.1 ** i, 12);
     // After the nan records nothing else: the run stopped there.
     expect(metricsWithoutClock(run.runDir).at(-1)).toEqual(records.at(-1));
     // The epochs before were logged once each, not replayed into the log by the rollbacks.
@@ -95,7 +95,7 @@ describe('on_nan: rollback', () => {
 
   it('leaves the last good snapshot intact, as it was written at the end of epoch 2', () => {
     const latest = path.join(run.runDir, 'snapshots', 'latest.safetensors');
-    expect(snapshotState(latest)).toMatchObject({ epoch: 2, batch: 0, step: 2, rollbacks: 0, lr_scale: 1 });
+    expect(snapshotState(latest)).toMatchObject({ epoch: 2, batch: 0, step: 2, rollbacks: 0, schedule: { scale: 1 } });
     // latest and epoch-0002 were written from the same bytes; nothing rewrote either.
     expect(sha256(readFileSync(latest))).toBe(sha256(readFileSync(path.join(run.runDir, 'snapshots', 'epoch-0002.safetensors'))));
     expectIntactFiniteSnapshots(run.runDir);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { scheduleSpec } from '../src/config/schema.js';
 import { InputError } from '../src/errors.js';
 import { createSchedule } from '../src/schedule/registry.js';
-import type { EpochMetrics, LrChange, Schedule } from '../src/schedule/schedule.js';
+import { type EpochMetrics, type LrChange, type Schedule, type ScheduleState, scheduleStateSchema } from '../src/schedule/schedule.js';
 import { RollingAverage } from '../src/train/rollingAverage.js';
 
 /** A schedule from its YAML form, defaults filled by the config schema. */
@@ -221,7 +221,7 @@ describe('toState / fromState', () => {
       const reference = schedule(spec, 0.7);
       const before = run(reference, metrics.slice(0, k));
       const restored = schedule(spec, 0.7);
-      restored.fromState(JSON.parse(JSON.stringify(reference.toState())) as Record<string, unknown>);
+      restored.fromState(roundTrip(reference.toState()));
       expect(restored.lr).toBe(reference.lr);
       const rest = metrics.slice(k);
       const a = run(reference, rest, k + 1);
@@ -241,8 +241,8 @@ describe('toState / fromState', () => {
 
   it('a fresh plateau (no best yet) survives JSON, which has no Infinity', () => {
     const s = schedule({ type: 'plateau', monitor: 'val_accuracy' }, 1);
-    const state = JSON.parse(JSON.stringify(s.toState())) as Record<string, unknown>;
-    expect(state.best).toBeNull();
+    const state = roundTrip(s.toState());
+    expect(state).toMatchObject({ best: null });
     const t = schedule({ type: 'plateau', monitor: 'val_accuracy', patience: 0 }, 1);
     t.fromState(state);
     // 0 is better than "nothing yet", then 0 again is bad → drop (patience 0).
@@ -256,7 +256,7 @@ describe('toState / fromState', () => {
       run(reference, metrics.slice(0, 9));
       const dropped = reference.lr / 0.5;
       expect(dropped, `${name} has dropped by epoch 9`).toBeLessThan(1);
-      const state = JSON.parse(JSON.stringify(reference.toState())) as Record<string, unknown>;
+      const state = roundTrip(reference.toState());
       const rescaled = schedule(spec, 0.25);
       rescaled.fromState(state);
       expect(rescaled.lr, name).toBeCloseTo(0.25 * dropped, 15);
@@ -266,7 +266,9 @@ describe('toState / fromState', () => {
   it('a plateau state written before base_lr was recorded resumes at its lr', () => {
     const reference = schedule({ type: 'plateau', patience: 0, factor: 0.5 }, 1);
     run(reference, [1, 2, 3].map(loss));
-    const { base_lr: _, ...old } = reference.toState();
+    const state = reference.toState();
+    if (state.type !== 'plateau') throw new Error('expected a plateau state');
+    const { base_lr: _, ...old } = state;
     const restored = schedule({ type: 'plateau', patience: 0, factor: 0.5 }, 4);
     restored.fromState(old);
     expect(restored.lr).toBe(0.25);
@@ -276,9 +278,54 @@ describe('toState / fromState', () => {
     const step = schedule({ type: 'step', every: 2 }, 1);
     expect(() => schedule('constant', 1).fromState(step.toState())).toThrow(InputError);
     expect(() => schedule('constant', 1).fromState(step.toState())).toThrow(/resume with the schedule the run started with/);
-    expect(() => step.fromState({ type: 'step', epoch: 1.5 })).toThrow(/epoch = 1.5, expected a whole number/);
+  });
+
+  it('a state that does not fit the schema is refused before any schedule sees it', () => {
+    for (const bad of [
+      null,
+      { type: 'step', epoch: 1.5, scale: 1 },
+      { type: 'step', epoch: 1 },
+      { type: 'step', epoch: 1, scale: 0 },
+      { type: 'step', epoch: 1, scale: 2 },
+    ]) {
+      expect(scheduleStateSchema.safeParse(bad).success, JSON.stringify(bad)).toBe(false);
+    }
+    expect(
+      scheduleStateSchema.safeParse({ type: 'plateau', epoch: 2, lr: 0.1, best: null, num_bad_epochs: 0, cooldown_counter: 0, scale: 1, extra: 1 })
+        .success,
+    ).toBe(false);
   });
 });
+
+describe('scaleBy: on_nan: rollback asks the schedule, the only writer of the learning rate', () => {
+  const specs: unknown[] = [
+    'constant',
+    { type: 'step', every: 2, factor: 0.5 },
+    { type: 'exponential', gamma: 0.5 },
+    { type: 'plateau', patience: 0, factor: 0.5 },
+  ];
+  for (const spec of specs) {
+    it(`${JSON.stringify(spec)}: the lr is scaled from then on, the change is reported, and the scale survives a round trip`, () => {
+      const s = schedule(spec, 0.5);
+      run(s, [1, 2, 3].map(loss));
+      const before = s.lr;
+      const change = s.scaleBy(0.1, 'nan_rollback');
+      expect(change).toEqual({ from: before, to: before * 0.1, reason: 'nan_rollback' });
+      expect(s.lr).toBe(before * 0.1);
+      const restored = schedule(spec, 0.5);
+      restored.fromState(roundTrip(s.toState()));
+      expect(restored.lr).toBe(s.lr);
+      // Later drops apply on top of the scale.
+      const next = run(s, [4, 5].map(loss), 4);
+      expect(run(restored, [4, 5].map(loss), 4)).toEqual(next);
+    });
+  }
+});
+
+/** A state as a snapshot carries it: JSON, then parsed by the schema. */
+function roundTrip(state: ScheduleState): ScheduleState {
+  return scheduleStateSchema.parse(JSON.parse(JSON.stringify(state)));
+}
 
 describe('plateau on train_loss_avg sees the rolling average, not the last batch', () => {
   /** What the trainer does: push every batch loss, give the window mean to the schedule at epoch end. */

@@ -28,7 +28,7 @@ import { DEFAULT_THREADS, selectKernels } from '../tensor/backend.js';
 import { jsKernels, type Kernels } from '../tensor/kernels.js';
 import { nativeStatus } from '../tensor/native.js';
 import type { Reporter } from '../train/reporter.js';
-import { train } from '../train/trainer.js';
+import { train } from '../train/train.js';
 
 const FULL = '/usr/share/datasets/fashion-mnist';
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');

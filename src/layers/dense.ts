@@ -1,9 +1,10 @@
 import type { InitSpec } from '../config/schema.js';
+import { InputError } from '../errors.js';
 import { initializer } from '../init/initializers.js';
 import type { Kernels } from '../tensor/kernels.js';
 import type { FloatArray } from '../tensor/types.js';
 import { sizeOf } from '../tensor/types.js';
-import { createParam, type Layer, type LayerContext, type Param, Workspace } from './layer.js';
+import { createParam, type Layer, type LayerContext, locationOf, type Param, Workspace } from './layer.js';
 
 export interface DenseOptions {
   units: number;
@@ -31,6 +32,11 @@ export class Dense implements Layer {
   private x: FloatArray | undefined;
 
   constructor(options: DenseOptions, ctx: LayerContext) {
+    if (ctx.inputShape.length !== 1) {
+      throw new InputError(
+        `${locationOf(ctx)}: dense needs one vector per sample but receives shape [${ctx.inputShape.join(', ')}]; add "- flatten" before it`,
+      );
+    }
     this.name = ctx.name;
     this.kernels = ctx.kernels;
     this.inSize = sizeOf(ctx.inputShape);

@@ -15,4 +15,9 @@ export interface Loss {
    * the last forward was on, as Layer.kinkSignature.
    */
   kinkSignature?(): number;
+  /**
+   * Present only where the tutorial's sanity check applies: the loss that small random
+   * weights give (scores near 0), e.g. log C for softmax cross-entropy over C classes.
+   */
+  initialLoss?(): number;
 }

@@ -49,6 +49,11 @@ export class SoftmaxCrossEntropy implements Loss {
     return total / n;
   }
 
+  /** Scores near 0 give every class p ≈ 1/C, so the loss ≈ −log(1/C) = log C. */
+  initialLoss(): number {
+    return Math.log(this.classes);
+  }
+
   backward(): FloatArray {
     // d(mean loss)/df = (p − onehot(y)) / n
     const { n, classes: C } = this;

@@ -8,9 +8,6 @@ import type { DType, FloatArray } from '../tensor/types.js';
 import { sizeOf } from '../tensor/types.js';
 import type { Rng } from '../util/rng.js';
 
-/** Layers that only accept one vector per sample. */
-const NEEDS_VECTOR = new Set(['dense']);
-
 export interface NetworkOptions {
   dtype: DType;
   kernels: Kernels;
@@ -117,11 +114,6 @@ function buildLayers(specs: readonly LayerSpec[], inputShape: readonly number[],
     counts.set(spec.type, k);
     const name = `${spec.type}_${k}`;
     const location = `model.layers.${index} (${name})`;
-    if (NEEDS_VECTOR.has(spec.type) && shape.length !== 1) {
-      throw new InputError(
-        `${location}: ${spec.type} needs one vector per sample but receives shape [${shape.join(', ')}]; add "- flatten" before it`,
-      );
-    }
     const layer = createLayer(spec, {
       name,
       location,

@@ -27,7 +27,7 @@ export class Adagrad extends AdaptiveRate {
   }
 
   /** Cache G: the running sum of squared gradients. */
-  protected update(w: FloatArray, g: FloatArray, G: FloatArray, lr: number): void {
+  protected updateParam(w: FloatArray, g: FloatArray, G: FloatArray, lr: number): void {
     const { eps } = this.options;
     for (let i = 0; i < w.length; i++) {
       const gi = g[i]!;

@@ -1,6 +1,5 @@
 import { jsKernels, type Kernels } from '../tensor/kernels.js';
-import { allocate, dtypeOf, type FloatArray } from '../tensor/types.js';
-import type { NamedParam, Optimizer } from './optimizer.js';
+import { type NamedParam, OptimizerBase } from './optimizer.js';
 
 export interface AdamOptions {
   /** Decay of the first-moment (mean) estimate m. */
@@ -30,55 +29,22 @@ export interface AdamOptions {
  * The step count t is state: a resume that forgot it would redo the early, strongly
  * corrected steps.
  */
-export class Adam implements Optimizer {
-  readonly type = 'adam';
-  /** Slot `m`: first-moment estimate, one buffer per parameter. */
-  private readonly firstMoment = new Map<string, FloatArray>();
-  /** Slot `v`: second-moment estimate, one buffer per parameter. */
-  private readonly secondMoment = new Map<string, FloatArray>();
-  private steps = 0;
-
+export class Adam extends OptimizerBase {
   constructor(
-    private readonly params: readonly NamedParam[],
+    params: readonly NamedParam[],
     private readonly options: AdamOptions,
     private readonly kernels: Kernels = jsKernels,
   ) {
-    for (const { key, param } of params) {
-      if (this.firstMoment.has(key)) throw new Error(`adam: parameter key '${key}' appears twice`);
-      const dtype = dtypeOf(param.value);
-      this.firstMoment.set(key, allocate(dtype, param.value.length));
-      this.secondMoment.set(key, allocate(dtype, param.value.length));
-    }
+    // Slot `m`: the first-moment estimate; slot `v`: the second-moment estimate.
+    super('adam', params, ['m', 'v']);
   }
 
-  step(lr: number): void {
+  protected update(lr: number, t: number): void {
     const { beta1, beta2, eps } = this.options;
-    const t = ++this.steps;
     const stepSize = lr / (1 - beta1 ** t);
     const sqrtCorrection2 = Math.sqrt(1 - beta2 ** t);
     for (const { key, param } of this.params) {
-      const m = this.firstMoment.get(key)!;
-      const v = this.secondMoment.get(key)!;
-      this.kernels.adamStep(param.value, param.grad, m, v, stepSize, beta1, beta2, sqrtCorrection2, eps);
+      this.kernels.adamStep(param.value, param.grad, this.slot('m', key), this.slot('v', key), stepSize, beta1, beta2, sqrtCorrection2, eps);
     }
-  }
-
-  slots(): Map<string, Map<string, FloatArray>> {
-    return new Map([
-      ['m', this.firstMoment],
-      ['v', this.secondMoment],
-    ]);
-  }
-
-  toState(): Record<string, number> {
-    return { steps: this.steps };
-  }
-
-  fromState(state: Record<string, number>): void {
-    const steps = state.steps;
-    if (steps === undefined || !Number.isInteger(steps) || steps < 0) {
-      throw new Error(`adam: state needs a step count, a non-negative integer; got ${JSON.stringify(state)}`);
-    }
-    this.steps = steps;
   }
 }

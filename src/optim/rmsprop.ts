@@ -29,7 +29,7 @@ export class Rmsprop extends AdaptiveRate {
   }
 
   /** Cache v: the moving mean of squared gradients. */
-  protected update(w: FloatArray, g: FloatArray, v: FloatArray, lr: number): void {
+  protected updateParam(w: FloatArray, g: FloatArray, v: FloatArray, lr: number): void {
     const { decay, eps } = this.options;
     const keep = 1 - decay;
     for (let i = 0; i < w.length; i++) {

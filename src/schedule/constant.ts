@@ -1,27 +1,19 @@
-import { checkEpoch, checkStateType, type LrChange, type Schedule, stateNumber } from './schedule.js';
+import { ClosedFormSchedule } from './schedule.js';
 
 /**
  * `{type: constant}`: lr = base for every epoch; `epochEnd` never reports a change.
  * It still counts epochs, so a resume that forgets to restore it is caught like any other.
  */
-export class ConstantSchedule implements Schedule {
-  readonly type = 'constant';
-  private epoch = 0;
-
-  constructor(readonly lr: number) {}
-
-  epochEnd(epoch: number): LrChange | undefined {
-    checkEpoch(this.type, this.epoch, epoch);
-    this.epoch = epoch;
-    return undefined;
+export class ConstantSchedule extends ClosedFormSchedule {
+  constructor(baseLr: number) {
+    super('constant', baseLr);
   }
 
-  toState(): Record<string, unknown> {
-    return { type: this.type, epoch: this.epoch };
+  protected lrAfter(): number {
+    return this.baseLr;
   }
 
-  fromState(state: Record<string, unknown>): void {
-    checkStateType(this.type, state);
-    this.epoch = stateNumber(this.type, state, 'epoch', true);
+  protected reason(): string {
+    return 'constant';
   }
 }

@@ -1,4 +1,4 @@
-import { changeOf, checkEpoch, checkStateType, type LrChange, type Schedule, stateNumber } from './schedule.js';
+import { ClosedFormSchedule } from './schedule.js';
 
 export interface ExponentialOptions {
   /** Multiplier per epoch, in (0, 1]. */
@@ -13,35 +13,20 @@ export interface ExponentialOptions {
  * so epoch 1 runs at base, epoch 2 at base·gamma, epoch e+1 at base·gamma^e. Every
  * epoch end reports a change, except with gamma = 1 (the lr never moves, like
  * `constant`) or once gamma^e has underflowed to the same value as the epoch before.
- * Computed from e, not by repeated multiplication (two roundings, no drift); the
- * state is just the epoch.
  */
-export class ExponentialSchedule implements Schedule {
-  readonly type = 'exponential';
-  private epoch = 0;
-
+export class ExponentialSchedule extends ClosedFormSchedule {
   constructor(
-    private readonly baseLr: number,
+    baseLr: number,
     private readonly options: ExponentialOptions,
-  ) {}
-
-  get lr(): number {
-    return this.baseLr * this.options.gamma ** this.epoch;
+  ) {
+    super('exponential', baseLr);
   }
 
-  epochEnd(epoch: number): LrChange | undefined {
-    checkEpoch(this.type, this.epoch, epoch);
-    const from = this.lr;
-    this.epoch = epoch;
-    return changeOf(from, this.lr, `exponential: lr × ${this.options.gamma} after epoch ${epoch}`);
+  protected lrAfter(epoch: number): number {
+    return this.baseLr * this.options.gamma ** epoch;
   }
 
-  toState(): Record<string, unknown> {
-    return { type: this.type, epoch: this.epoch };
-  }
-
-  fromState(state: Record<string, unknown>): void {
-    checkStateType(this.type, state);
-    this.epoch = stateNumber(this.type, state, 'epoch', true);
+  protected reason(epoch: number): string {
+    return `exponential: lr × ${this.options.gamma} after epoch ${epoch}`;
   }
 }

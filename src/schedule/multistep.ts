@@ -1,4 +1,4 @@
-import { changeOf, checkEpoch, checkStateType, type LrChange, type Schedule, stateNumber } from './schedule.js';
+import { ClosedFormSchedule } from './schedule.js';
 
 export interface MultistepOptions {
   /** Epochs after which to drop, strictly increasing (the config schema checks it). */
@@ -13,38 +13,23 @@ export interface MultistepOptions {
  *   lr after epoch e = base · factor^k,   k = #{milestones m : m ≤ e}
  *
  * so with milestones [30, 60], epochs 1–30 run at base, 31–60 at base·factor, 61 on at
- * base·factor². A milestone beyond the last epoch is simply never reached. As for
- * `step`, the lr comes from the count k (two roundings, no drift) and the state is
- * just the epoch.
+ * base·factor². A milestone beyond the last epoch is simply never reached.
  */
-export class MultistepSchedule implements Schedule {
-  readonly type = 'multistep';
-  private epoch = 0;
-
+export class MultistepSchedule extends ClosedFormSchedule {
   constructor(
-    private readonly baseLr: number,
+    baseLr: number,
     private readonly options: MultistepOptions,
-  ) {}
+  ) {
+    super('multistep', baseLr);
+  }
 
-  get lr(): number {
+  protected lrAfter(epoch: number): number {
     let drops = 0;
-    for (const m of this.options.milestones) if (m <= this.epoch) drops++;
+    for (const m of this.options.milestones) if (m <= epoch) drops++;
     return this.baseLr * this.options.factor ** drops;
   }
 
-  epochEnd(epoch: number): LrChange | undefined {
-    checkEpoch(this.type, this.epoch, epoch);
-    const from = this.lr;
-    this.epoch = epoch;
-    return changeOf(from, this.lr, `multistep: epoch ${epoch} is a milestone (${this.options.milestones.join(', ')})`);
-  }
-
-  toState(): Record<string, unknown> {
-    return { type: this.type, epoch: this.epoch };
-  }
-
-  fromState(state: Record<string, unknown>): void {
-    checkStateType(this.type, state);
-    this.epoch = stateNumber(this.type, state, 'epoch', true);
+  protected reason(epoch: number): string {
+    return `multistep: epoch ${epoch} is a milestone (${this.options.milestones.join(', ')})`;
   }
 }

@@ -1,4 +1,4 @@
-import { checkEpoch, checkStateType, type EpochMetrics, type LrChange, type Schedule, stateNumber } from './schedule.js';
+import { checkEpoch, type EpochMetrics, type LrChange, type Schedule, type ScheduleState, wrongType } from './schedule.js';
 
 export type PlateauMonitor = 'train_loss_avg' | 'val_loss' | 'val_accuracy';
 
@@ -54,9 +54,10 @@ const EPS = 1e-8;
  *
  * State: the current lr (it depends on the history, unlike step's), the base lr it
  * started from, best (null until the first evaluated epoch, as JSON has no Infinity),
- * num_bad_epochs, cooldown_counter. A resume with another base lr (`--set optimizer.lr`)
- * scales the current lr by new base / old base: the drops taken so far still apply, as
- * with the schedules that compute the lr from the epoch.
+ * num_bad_epochs, cooldown_counter, and the rollback scale (the lr used is the current
+ * lr times the scale, which only on_nan: rollback lowers). A resume with another base lr
+ * (`--set optimizer.lr`) scales the current lr by new base / old base: the drops taken
+ * so far still apply, as with the schedules that compute the lr from the epoch.
  */
 export class PlateauSchedule implements Schedule {
   readonly type = 'plateau';
@@ -66,6 +67,7 @@ export class PlateauSchedule implements Schedule {
   private best: number | null = null;
   private numBadEpochs = 0;
   private cooldownCounter = 0;
+  private scale = 1;
 
   constructor(
     private readonly baseLr: number,
@@ -75,7 +77,7 @@ export class PlateauSchedule implements Schedule {
   }
 
   get lr(): number {
-    return this.currentLr;
+    return this.currentLr * this.scale;
   }
 
   epochEnd(epoch: number, metrics: EpochMetrics): LrChange | undefined {
@@ -100,15 +102,22 @@ export class PlateauSchedule implements Schedule {
     const bad = this.numBadEpochs;
     this.cooldownCounter = cooldown;
     this.numBadEpochs = 0;
-    const from = this.currentLr;
-    const to = Math.max(from * factor, minLr);
-    if (from - to <= EPS) return undefined;
-    this.currentLr = to;
-    const floor = to === minLr ? `; held at min_lr ${minLr}` : '';
-    return { from, to, reason: `plateau: ${monitor} has not improved on ${this.best} for ${bad} epoch${bad === 1 ? '' : 's'}${floor}` };
+    const old = this.currentLr;
+    const reduced = Math.max(old * factor, minLr);
+    if (old - reduced <= EPS) return undefined;
+    const from = this.lr;
+    this.currentLr = reduced;
+    const floor = reduced === minLr ? `; held at min_lr ${minLr}` : '';
+    return { from, to: this.lr, reason: `plateau: ${monitor} has not improved on ${this.best} for ${bad} epoch${bad === 1 ? '' : 's'}${floor}` };
   }
 
-  toState(): Record<string, unknown> {
+  scaleBy(factor: number, reason: string): LrChange {
+    const from = this.lr;
+    this.scale *= factor;
+    return { from, to: this.lr, reason };
+  }
+
+  toState(): ScheduleState {
     return {
       type: this.type,
       epoch: this.epoch,
@@ -117,19 +126,19 @@ export class PlateauSchedule implements Schedule {
       best: this.best,
       num_bad_epochs: this.numBadEpochs,
       cooldown_counter: this.cooldownCounter,
+      scale: this.scale,
     };
   }
 
-  fromState(state: Record<string, unknown>): void {
-    checkStateType(this.type, state);
-    this.epoch = stateNumber(this.type, state, 'epoch', true);
-    this.currentLr = stateNumber(this.type, state, 'lr');
-    // (absent in snapshots older than base_lr: the lr goes on as it was)
-    const base = state.base_lr === undefined ? this.baseLr : stateNumber(this.type, state, 'base_lr');
-    if (base !== this.baseLr) this.currentLr *= this.baseLr / base;
-    this.best = state.best === null ? null : stateNumber(this.type, state, 'best');
-    this.numBadEpochs = stateNumber(this.type, state, 'num_bad_epochs', true);
-    this.cooldownCounter = stateNumber(this.type, state, 'cooldown_counter', true);
+  fromState(state: ScheduleState): void {
+    if (state.type !== 'plateau') throw wrongType(this.type, state.type);
+    this.epoch = state.epoch;
+    // A resume with another base lr keeps the drops taken: the lr scales by new / old.
+    this.currentLr = state.base_lr === undefined || state.base_lr === this.baseLr ? state.lr : state.lr * (this.baseLr / state.base_lr);
+    this.best = state.best;
+    this.numBadEpochs = state.num_bad_epochs;
+    this.cooldownCounter = state.cooldown_counter;
+    this.scale = state.scale;
   }
 
   private isBetter(current: number): boolean {

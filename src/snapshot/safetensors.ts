@@ -15,13 +15,11 @@
  * of 8, which keeps every tensor aligned for readers that map the file in place.
  *
  * Everything read from a file is untrusted: decodeSafetensors checks lengths before
- * allocating, the header's structure before using it, and the sha256 of the data
- * region (which the writer always records in the metadata) before handing out tensors.
+ * allocating and the header's structure before using it.
  */
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { InputError } from '../errors.js';
 import { writeFileAtomic } from '../util/atomicWrite.js';
+import { readInputFile } from '../util/inputFile.js';
 
 export type TensorDType = 'F32' | 'F64' | 'I32' | 'U8';
 
@@ -37,8 +35,12 @@ export interface NamedTensor {
 export interface SafetensorsFile {
   /** By name, in the order the header lists them. */
   tensors: Map<string, NamedTensor>;
-  /** The `__metadata__` entries, including `sha256` when the file has it. */
+  /** The `__metadata__` entries, in the order the header lists them. */
   metadata: Map<string, string>;
+  /** The header's tensor entries, in the order it lists them. */
+  entries: TensorEntry[];
+  /** The data region, as the file holds it (a view into the bytes decoded). */
+  data: Uint8Array;
 }
 
 type TensorData = NamedTensor['data'];
@@ -61,7 +63,6 @@ const DTYPES = new Map<string, DTypeInfo>([
 ]);
 
 const METADATA_KEY = '__metadata__';
-const CHECKSUM_KEY = 'sha256';
 /** The same ceiling the reference implementation puts on a header. */
 const MAX_HEADER_BYTES = 100_000_000;
 /** Header plus its length prefix end on this boundary, so tensor data starts aligned. */
@@ -71,15 +72,29 @@ const HOST_IS_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] ===
 
 const DAMAGED_HINT = 'The file is damaged or is not a safetensors file: resume from an older snapshot in snapshots/.';
 
+/** One tensor's entry in the header: where its bytes lie in the data region. */
+export interface TensorEntry {
+  name: string;
+  dtype: TensorDType;
+  shape: number[];
+  /** [begin, end) in bytes, counted from the start of the data region. */
+  offsets: [number, number];
+}
+
+/** The tensors of a file laid out: their header entries, in order, and the data region. */
+export interface SafetensorsLayout {
+  entries: TensorEntry[];
+  data: Uint8Array;
+}
+
 /**
- * Serialise `tensors` (in the given order) and `metadata` into one safetensors file.
- * A `sha256` of the data region is added to the metadata, replacing any given one.
+ * Lay out `tensors` (in the given order) back to back in a data region, little-endian.
  * Throws a plain Error for programmer errors: duplicate or reserved names, a dtype
  * that does not match the array, a shape that does not match the length.
  */
-export function encodeSafetensors(tensors: NamedTensor[], metadata: Record<string, string>): Uint8Array {
+export function layoutTensors(tensors: readonly NamedTensor[]): SafetensorsLayout {
   const names = new Set<string>();
-  const entries: string[] = [];
+  const entries: TensorEntry[] = [];
   let dataLength = 0;
   for (const t of tensors) {
     if (t.name === METADATA_KEY) throw new Error(`safetensors: "${METADATA_KEY}" is reserved and cannot name a tensor`);
@@ -97,9 +112,8 @@ export function encodeSafetensors(tensors: NamedTensor[], metadata: Record<strin
     if (count !== t.data.length) {
       throw new Error(`safetensors: tensor "${t.name}" has shape [${t.shape.join(', ')}] (${count} elements) but ${t.data.length} values`);
     }
-    const begin = dataLength;
+    entries.push({ name: t.name, dtype: t.dtype, shape: [...t.shape], offsets: [dataLength, dataLength + t.data.byteLength] });
     dataLength += t.data.byteLength;
-    entries.push(`${JSON.stringify(t.name)}:${JSON.stringify({ dtype: t.dtype, shape: t.shape, data_offsets: [begin, dataLength] })}`);
   }
 
   const data = new Uint8Array(dataLength);
@@ -110,22 +124,32 @@ export function encodeSafetensors(tensors: NamedTensor[], metadata: Record<strin
     if (!HOST_IS_LITTLE_ENDIAN) swapBytes(data.subarray(at, at + bytes.length), t.data.BYTES_PER_ELEMENT);
     at += bytes.length;
   }
+  return { entries, data };
+}
 
+/** The file: length prefix, header (metadata entries in the given order, then the tensors), data. */
+export function assembleSafetensors({ entries, data }: SafetensorsLayout, metadata: Record<string, string>): Uint8Array {
   // Built by hand rather than through an object, so that keys such as "__proto__"
   // stay ordinary keys and the tensor order is exactly the order given.
-  const metaEntries = Object.entries(metadata).filter(([k]) => k !== CHECKSUM_KEY);
-  metaEntries.push([CHECKSUM_KEY, sha256Hex(data)]);
-  const metaJson = `{${metaEntries.map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`).join(',')}}`;
-  const header = `{${[`${JSON.stringify(METADATA_KEY)}:${metaJson}`, ...entries].join(',')}}`;
+  const metaJson = `{${Object.entries(metadata)
+    .map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`)
+    .join(',')}}`;
+  const tensorJson = entries.map((e) => `${JSON.stringify(e.name)}:${JSON.stringify({ dtype: e.dtype, shape: e.shape, data_offsets: e.offsets })}`);
+  const header = `{${[`${JSON.stringify(METADATA_KEY)}:${metaJson}`, ...tensorJson].join(',')}}`;
 
   const headerBytes = new TextEncoder().encode(header);
   const paddedLength = Math.ceil(headerBytes.length / DATA_ALIGNMENT) * DATA_ALIGNMENT;
-  const out = new Uint8Array(8 + paddedLength + dataLength);
+  const out = new Uint8Array(8 + paddedLength + data.length);
   new DataView(out.buffer).setBigUint64(0, BigInt(paddedLength), true);
   out.set(headerBytes, 8);
   out.fill(0x20, 8 + headerBytes.length, 8 + paddedLength); // JSON allows trailing spaces
   out.set(data, 8 + paddedLength);
   return out;
+}
+
+/** Serialise `tensors` (in the given order) and `metadata` into one safetensors file. */
+export function encodeSafetensors(tensors: readonly NamedTensor[], metadata: Record<string, string>): Uint8Array {
+  return assembleSafetensors(layoutTensors(tensors), metadata);
 }
 
 /** Encode and write atomically: a crash leaves either the old file or the new one. */
@@ -135,24 +159,17 @@ export function writeSafetensors(path: string, tensors: NamedTensor[], metadata:
 
 /** Read and validate a safetensors file; every defect is an InputError naming `path`. */
 export function readSafetensors(path: string): SafetensorsFile {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new InputError('no such file; check the path to the snapshot', path);
-    if (code === 'EISDIR') throw new InputError('this is a folder; give the path of a .safetensors file inside it', path);
-    throw err;
-  }
-  return decodeSafetensors(bytes, path);
+  return decodeSafetensors(readInputFile(path, { what: 'a .safetensors snapshot' }), path);
 }
 
 /**
  * Parse the bytes of a safetensors file. Nothing in it is trusted until checked:
  * the header length against the file size (before any allocation), the header's
  * JSON structure, every tensor's dtype, shape and extent, the tiling of the data
- * region, and the recorded sha256. `file` names the source in error messages.
- * The returned arrays are copies, independent of `bytes`.
+ * region. `file` names the source in error messages. A checksum in the metadata is
+ * not checked here: what it covers is the business of the format stored inside (a dlt
+ * snapshot: src/snapshot/checksum.ts). The returned arrays are copies, independent of
+ * `bytes`.
  */
 export function decodeSafetensors(bytes: Uint8Array, file: string): SafetensorsFile {
   const fail = (what: string, hint = DAMAGED_HINT): InputError => new InputError(`${what}. ${hint}`, file);
@@ -248,18 +265,6 @@ export function decodeSafetensors(bytes: Uint8Array, file: string): SafetensorsF
     throw fail(`the last ${dataLength - covered} bytes of the data region belong to no tensor (trailing data)`);
   }
 
-  const recorded = metadata.get(CHECKSUM_KEY);
-  if (recorded !== undefined) {
-    const actual = sha256Hex(bytes.subarray(dataStart));
-    if (recorded.toLowerCase() !== actual) {
-      throw fail(
-        `checksum mismatch: the tensor data hashes to sha256 ${actual} but the header records ${recorded}, ` +
-          'so the file is corrupt or was changed after it was written',
-        'Resume from an older snapshot in snapshots/.',
-      );
-    }
-  }
-
   const tensors = new Map<string, NamedTensor>();
   for (const s of specs) {
     // Copy into a fresh buffer: it is aligned whatever the offset inside `bytes`
@@ -271,11 +276,8 @@ export function decodeSafetensors(bytes: Uint8Array, file: string): SafetensorsF
     const data = s.info.view(copy.buffer, copy.length / s.info.itemSize);
     tensors.set(s.name, { name: s.name, dtype: s.dtype, shape: s.shape, data });
   }
-  return { tensors, metadata };
-}
-
-function sha256Hex(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
+  const entries = specs.map((sp): TensorEntry => ({ name: sp.name, dtype: sp.dtype, shape: sp.shape, offsets: [sp.begin, sp.end] }));
+  return { tensors, metadata, entries, data: bytes.subarray(dataStart) };
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {

@@ -7,7 +7,7 @@ export interface Reporter {
   info(message: string): void;
   warn(message: string): void;
   epochStart(epoch: number, epochs: number, steps: number): void;
-  /** After each batch of an epoch; the reporter throttles its own output. */
-  progress(stepInEpoch: number, lossAvg: number, lr: number, samplesPerSecond: number): void;
+  /** After each batch of an epoch (`step` counts every batch of the run); the reporter throttles its own output. */
+  progress(stepInEpoch: number, lossAvg: number, lr: number, samplesPerSecond: number, step: number): void;
   epochEnd(record: EpochRecord, epochs: number): void;
 }

@@ -11,10 +11,12 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { ioError, withIo } from './ioError.js';
 
 /**
- * Replace `path` with `data` atomically. On any failure the temp file is removed,
- * the error is rethrown, and the previous content of `path` (if any) is untouched.
+ * Replace `path` with `data` atomically. On any failure the temp file is removed, the
+ * previous content of `path` (if any) is untouched, and the error names `path`
+ * (ioError: a full disk is "no space left while writing PATH").
  */
 export function writeFileAtomic(path: string, data: Uint8Array | string): void {
   const folder = dirname(path);
@@ -46,9 +48,9 @@ export function writeFileAtomic(path: string, data: Uint8Array | string): void {
         // nothing more can be done; the original error is the one worth reporting
       }
     }
-    throw err;
+    throw ioError(err, 'write', path);
   }
-  syncFolder(folder);
+  withIo('write', path, () => syncFolder(folder));
 }
 
 /** Flush a folder's entries (the rename) to disk. */

@@ -10,7 +10,7 @@ import { InputError, RunError } from '../errors.js';
 export function ioError(err: unknown, operation: string, path: string): unknown {
   const code = errnoCode(err);
   if (code === undefined) return err;
-  const cannot = `cannot ${operation} it`;
+  const cannot = `cannot ${operation}`;
   switch (code) {
     case 'ENOSPC':
     case 'EDQUOT':

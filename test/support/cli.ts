@@ -6,6 +6,10 @@ import { fileURLToPath } from 'node:url';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const bin = path.join(repoRoot, 'bin', 'dlt.js');
+/** bin/dlt.js, or with DLT_INTERRUPT_AT_STEP set the test launcher that stops training at that step. */
+export function launcher(env: Record<string, string>): string {
+  return env.DLT_INTERRUPT_AT_STEP === undefined ? bin : path.join(repoRoot, 'test', 'support', 'dlt-stop-at-step.mjs');
+}
 
 export interface CliResult {
   code: number | null;
@@ -15,7 +19,7 @@ export interface CliResult {
 
 /** Run the built CLI (`npm test` compiles it first) as a user would, without a TTY. */
 export function dlt(args: string[], cwd: string, env: Record<string, string> = {}): CliResult {
-  const r = spawnSync(process.execPath, [bin, ...args], {
+  const r = spawnSync(process.execPath, [launcher(env), ...args], {
     cwd,
     encoding: 'utf8',
     env: { ...process.env, NO_COLOR: '1', DLT_DEBUG: '', ...env },

@@ -1,18 +1,14 @@
-import { existsSync, statSync } from 'node:fs';
-import path from 'node:path';
+import { type Command, Option } from '@commander-js/extra-typings';
 import { Preprocessor } from '../../data/batcher.js';
 import { loadSplits, type SplitName } from '../../data/load.js';
 import { InputError } from '../../errors.js';
 import { buildModel } from '../../model/build.js';
-import { loadParams, readSnapshot } from '../../snapshot/snapshot.js';
+import { loadParams } from '../../snapshot/snapshot.js';
 import { selectKernels } from '../../tensor/backend.js';
 import { type Evaluation, evaluate } from '../../train/evaluate.js';
-
-export interface EvalCommandOptions {
-  split: string;
-  backend?: string;
-  threads?: number;
-}
+import type { CliContext } from '../context.js';
+import { backendOption, jsonOption, threadsOption } from '../options.js';
+import { readTargetSnapshot } from '../snapshotTarget.js';
 
 export interface EvalResult extends Evaluation {
   split: SplitName;
@@ -23,17 +19,32 @@ export interface EvalResult extends Evaluation {
 
 const EVAL_BATCH = 256;
 
+function declare(cli: Command) {
+  return cli
+    .command('eval')
+    .description("evaluate a run's best (else latest) snapshot, or a given snapshot file")
+    .argument('<run-dir|snapshot>', 'run directory or .safetensors snapshot')
+    .addOption(new Option('--split <name>', 'which split to evaluate').choices(['test', 'val', 'train'] as const).default('test' as const))
+    .addOption(jsonOption())
+    .addOption(backendOption())
+    .addOption(threadsOption());
+}
+export type EvalOptions = ReturnType<ReturnType<typeof declare>['opts']>;
+
+export function registerEval(cli: Command, ctx: CliContext): void {
+  declare(cli).action((target, opts) => {
+    const result = evalCommand(target, opts);
+    ctx.stdout(`${opts.json ? JSON.stringify(evalJson(result)) : evalTable(result)}\n`);
+  });
+}
+
 /**
  * `dlt eval <run-dir | snapshot>`: a run directory means its best.safetensors when
  * present, else snapshots/latest.safetensors (SPEC §1).
  */
-export function evalCommand(target: string, options: EvalCommandOptions): EvalResult {
-  const split = options.split;
-  if (split !== 'test' && split !== 'val' && split !== 'train') {
-    throw new InputError(`--split must be test, val or train, not "${split}"`);
-  }
-  const file = snapshotFile(target);
-  const snapshot = readSnapshot(file);
+export function evalCommand(target: string, options: Pick<EvalOptions, 'split' | 'backend' | 'threads'>): EvalResult {
+  const { split } = options;
+  const snapshot = readTargetSnapshot(target, 'best');
   const { config } = snapshot;
   const kernels = selectKernels(options.backend, options.threads);
   const { network, loss } = buildModel(config, kernels);
@@ -45,30 +56,16 @@ export function evalCommand(target: string, options: EvalCommandOptions): EvalRe
     const has = (['train', 'val', 'test'] as const).filter((s) => splits[s]);
     throw new InputError(
       `the run's config has no ${split} split (data.${split === 'val' ? 'validation' : split}); choose --split ${has.join(' or ')}`,
-      file,
+      snapshot.file,
     );
   }
   const prep = Preprocessor.fit(config.data.preprocess, splits.train, kernels);
   return {
     split,
-    snapshot: file,
+    snapshot: snapshot.file,
     ...evaluate(network, loss, prep, chosen, EVAL_BATCH),
     ...(splits.classNames ? { classes: splits.classNames } : {}),
   };
-}
-
-/** In a run directory, the snapshots `dlt eval` takes, first found first. */
-export const EVAL_SNAPSHOTS = ['best.safetensors', path.join('snapshots', 'latest.safetensors')] as const;
-
-/** A snapshot file given as such, or the first of `candidates` present in a run directory. */
-export function snapshotFile(target: string, candidates: readonly string[] = EVAL_SNAPSHOTS): string {
-  if (!existsSync(target)) throw new InputError('no such run directory or snapshot file', target);
-  if (!statSync(target).isDirectory()) return target;
-  for (const candidate of candidates) {
-    const file = path.join(target, candidate);
-    if (existsSync(file)) return file;
-  }
-  throw new InputError(`not a run directory: it has none of ${candidates.join(', ')}`, target);
 }
 
 /** The `--json` object of SPEC §1 (NaN, for a class with no samples, becomes null). */
@@ -101,6 +98,6 @@ export function evalTable(r: EvalResult): string {
   ];
   const width = Math.max(3, ...r.confusion.flat().map((v) => String(v).length)) + 1;
   lines.push(`     ${r.confusion.map((_, c) => String(c).padStart(width)).join('')}`);
-  r.confusion.forEach((row, c) => lines.push(String(c).padStart(5) + row.map((v) => String(v).padStart(width)).join('')));
+  for (const [c, row] of r.confusion.entries()) lines.push(String(c).padStart(5) + row.map((v) => String(v).padStart(width)).join(''));
   return lines.join('\n');
 }

@@ -1,3 +1,4 @@
+import { type Command, Option } from '@commander-js/extra-typings';
 import chalk from 'chalk';
 import { loadModelConfig } from '../../config/load.js';
 import { InputError, RunError } from '../../errors.js';
@@ -5,17 +6,38 @@ import { CHECK_ALL_UP_TO, type GradcheckReport, gradcheck, type Verdict } from '
 import { buildModel } from '../../model/build.js';
 import { Regularizer } from '../../optim/regularization.js';
 import { selectKernels } from '../../tensor/backend.js';
-
-export interface GradcheckCommandOptions {
-  batch?: number;
-  /** Defaults to the file's `seed` (1 when it has none). */
-  seed?: number;
-  delta?: number;
-  samples?: number;
-}
+import type { CliContext } from '../context.js';
+import { jsonOption, positiveNumber, positiveReal, wholeNumber } from '../options.js';
 
 /** Defaults of SPEC §1's `dlt gradcheck` options. */
 export const GRADCHECK_DEFAULTS = { batch: 4, delta: 1e-6, samples: 8 } as const;
+
+function declare(cli: Command) {
+  return cli
+    .command('gradcheck')
+    .description("compare the model's analytic gradients with centred differences, in float64")
+    .argument('<model-or-config>', 'a full config, or a YAML file with model: (and optionally loss:, regularization:)')
+    .option('--batch <n>', 'random samples to check on', positiveNumber, GRADCHECK_DEFAULTS.batch)
+    .option('--seed <n>', "seed for the model, data, parameter point and entries (default: the file's seed)", wholeNumber)
+    .addOption(new Option('--delta <d>', 'step of the centred differences').argParser(positiveReal).default(GRADCHECK_DEFAULTS.delta, '1e-6'))
+    .option(
+      '--samples <k>',
+      `entries per row checked in tensors over ${CHECK_ALL_UP_TO} entries (0: every entry)`,
+      wholeNumber,
+      GRADCHECK_DEFAULTS.samples,
+    )
+    .addOption(jsonOption());
+}
+/** The options of `dlt gradcheck`; `seed` defaults to the file's (1 when it has none). */
+export type GradcheckCommandOptions = Partial<ReturnType<ReturnType<typeof declare>['opts']>>;
+
+export function registerGradcheck(cli: Command, ctx: CliContext): void {
+  declare(cli).action((file, opts) => {
+    const result = gradcheckCommand(file, opts);
+    ctx.stdout(`${opts.json ? JSON.stringify(gradcheckJson(result)) : gradcheckTable(result)}\n`);
+    assertPassed(result);
+  });
+}
 
 export interface GradcheckResult extends GradcheckReport {
   file: string;

@@ -1,19 +1,25 @@
-import path from 'node:path';
+import type { Command } from '@commander-js/extra-typings';
 import { classNamesOf } from '../../data/load.js';
-import { InputError } from '../../errors.js';
 import { buildModel } from '../../model/build.js';
 import { createSchedule } from '../../schedule/registry.js';
-import { loadParams, readSnapshot, SNAPSHOT_VERSION, type Snapshot } from '../../snapshot/snapshot.js';
+import { loadParams, type Snapshot } from '../../snapshot/snapshot.js';
 import { jsKernels } from '../../tensor/kernels.js';
 import { formatLr } from '../../util/format.js';
-import { snapshotFile } from './eval.js';
+import type { CliContext } from '../context.js';
+import { jsonOption } from '../options.js';
+import { readTargetSnapshot } from '../snapshotTarget.js';
 
-/**
- * In a run directory, the snapshot `dlt inspect` reads: latest, where training stands
- * (what `dlt resume` continues), else best. (`dlt eval` prefers best: it is about the
- * model worth evaluating, inspect about the run's state.)
- */
-export const INSPECT_SNAPSHOTS = [path.join('snapshots', 'latest.safetensors'), 'best.safetensors'] as const;
+export function registerInspect(cli: Command, ctx: CliContext): void {
+  cli
+    .command('inspect')
+    .description("show a snapshot's layers, shapes, parameter counts, optimiser slots and training state")
+    .argument('<snapshot|run-dir>', '.safetensors snapshot, or a run directory (its latest snapshot, else best)')
+    .addOption(jsonOption())
+    .action((target, opts) => {
+      const result = inspectCommand(target);
+      ctx.stdout(`${opts.json ? JSON.stringify(inspectJson(result)) : inspectTable(result)}\n`);
+    });
+}
 
 export interface ParamInfo {
   name: string;
@@ -74,7 +80,9 @@ export interface Inspection {
  * describes) before anything is shown; a damaged file is an InputError.
  */
 export function inspectCommand(target: string): Inspection {
-  const snapshot = readSnapshot(snapshotFile(target, INSPECT_SNAPSHOTS));
+  // In a run directory: latest, where training stands (what dlt resume continues), else
+  // best. (dlt eval prefers best: it is about the model worth evaluating.)
+  const snapshot = readTargetSnapshot(target, 'latest');
   const { config, state, file } = snapshot;
   // Building the network gives the output shapes; loading the parameters checks that the
   // file's tensors are the ones that architecture needs.
@@ -94,29 +102,30 @@ export function inspectCommand(target: string): Inspection {
     };
   });
   const { slots, slotEntries } = optimizerSlots(snapshot);
-  const lrScale = numberOrNull(state.lr_scale);
+  const schedule = createSchedule(config.schedule, config.optimizer.lr);
+  schedule.fromState(state.schedule);
   return {
     snapshot: file,
-    formatVersion: SNAPSHOT_VERSION,
+    formatVersion: snapshot.version,
     name: config.name,
     dtype: config.training.dtype,
     inputShape: [...config.model.input],
     classes: classNamesOf(config, snapshot.classes)?.slice() ?? null,
     layers,
     totalParams: layers.reduce((s, l) => s + l.paramCount, 0),
-    optimizer: { type: config.optimizer.type, slots, slotEntries, state: isRecord(state.optimizer) ? state.optimizer : {} },
+    optimizer: { type: config.optimizer.type, slots, slotEntries, state: state.optimizer },
     training: {
       epoch: state.epoch,
-      batch: numberOrNull(state.batch),
+      batch: state.batch,
       step: state.step,
-      lr: lrScale === null ? null : scheduleLr(snapshot) * lrScale,
-      lrScale,
-      bestValAccuracy: numberOrNull(state.best_val_accuracy),
-      rollbacks: numberOrNull(state.rollbacks),
-      trainSeconds: numberOrNull(state.train_seconds),
-      backend: typeof state.backend === 'string' ? state.backend : null,
-      threads: numberOrNull(state.threads),
-      dltVersion: typeof state.dlt_version === 'string' ? state.dlt_version : null,
+      lr: schedule.lr,
+      lrScale: state.schedule.scale,
+      bestValAccuracy: state.best_val_accuracy,
+      rollbacks: state.rollbacks,
+      trainSeconds: state.train_seconds,
+      backend: state.backend ?? null,
+      threads: state.threads ?? null,
+      dltVersion: state.dlt_version ?? null,
     },
   };
 }
@@ -132,27 +141,6 @@ function optimizerSlots(snapshot: Snapshot): { slots: string[]; slotEntries: num
     slotEntries += t.data.length;
   }
   return { slots: [...slots], slotEntries };
-}
-
-/** The schedule's learning rate as the snapshot left it (before the on_nan scale). */
-function scheduleLr({ config, state, file }: Snapshot): number {
-  const schedule = createSchedule(config.schedule, config.optimizer.lr);
-  if (!isRecord(state.schedule)) throw new InputError('the snapshot has no schedule state; the file is damaged or too old', file);
-  try {
-    schedule.fromState(state.schedule);
-  } catch (err) {
-    if (err instanceof InputError) throw new InputError(err.message, file);
-    throw err;
-  }
-  return schedule.lr;
-}
-
-function numberOrNull(v: unknown): number | null {
-  return typeof v === 'number' && Number.isFinite(v) ? v : null;
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 /** The `--json` object: the same facts with snake_case keys. */

@@ -5,6 +5,7 @@ import { learningCurves } from '../../report/learningCurves.js';
 import { readMetricsFile } from '../../report/metricsFile.js';
 import { plotPage } from '../../report/page.js';
 import { readRunInfo } from '../../report/runInfo.js';
+import { RunDirectory } from '../../train/runDirectory.js';
 import { writeFileAtomic } from '../../util/atomicWrite.js';
 
 export interface PlotCommandOptions {
@@ -26,8 +27,14 @@ export interface PlotResult {
  * its other files.
  */
 export function plotCommand(runDir: string, options: PlotCommandOptions = {}): PlotResult {
-  checkRunDir(runDir);
-  const metricsFile = path.join(runDir, 'metrics.jsonl');
+  const dir = RunDirectory.at(runDir);
+  if (!existsSync(dir.metricsFile) && !existsSync(dir.configFile)) {
+    throw new InputError(
+      'not a run directory: it has neither metrics.jsonl nor config.yaml; give the folder dlt train printed on its first line',
+      runDir,
+    );
+  }
+  const { metricsFile } = dir;
   const metrics = readMetricsFile(metricsFile);
   const epochsDone = metrics.records.reduce((done, r) => (r.kind === 'epoch' ? Math.max(done, r.epoch) : done), 0);
   const info = readRunInfo(runDir, epochsDone);
@@ -35,7 +42,7 @@ export function plotCommand(runDir: string, options: PlotCommandOptions = {}): P
   const chart = learningCurves({ title, subtitle: info.subtitle, records: metrics.records, hasValidationSplit: info.hasValidationSplit });
   const html = plotPage({ title: `${title}: learning curves`, svg: chart.svg, facts: info.facts, events: chart.events });
 
-  const { svgFile, htmlFile } = outputFiles(runDir, options.out);
+  const { svgFile, htmlFile } = outputFiles(dir, options.out);
   mkdirSync(path.dirname(svgFile), { recursive: true });
   writeFileAtomic(svgFile, chart.svg);
   writeFileAtomic(htmlFile, html);
@@ -47,31 +54,16 @@ export function plotCommand(runDir: string, options: PlotCommandOptions = {}): P
   return { svgFile, htmlFile, warnings };
 }
 
-function checkRunDir(runDir: string): void {
-  if (!existsSync(runDir)) throw new InputError('no such run directory; give the folder dlt train printed on its first line', runDir);
-  if (!statSync(runDir).isDirectory()) {
-    throw new InputError(
-      'not a run directory but a file; give the folder dlt train printed on its first line (the one holding metrics.jsonl)',
-      runDir,
-    );
-  }
-  if (!existsSync(path.join(runDir, 'metrics.jsonl')) && !existsSync(path.join(runDir, 'config.yaml'))) {
-    throw new InputError(
-      'not a run directory: it has neither metrics.jsonl nor config.yaml; give the folder dlt train printed on its first line',
-      runDir,
-    );
-  }
-}
-
 /**
  * --out: `x.svg` or `x.html` names one of the pair and the other goes beside it with
  * the same stem; anything else is a folder (created when missing) that receives
  * plot.svg and plot.html.
  */
-function outputFiles(runDir: string, out: string | undefined): { svgFile: string; htmlFile: string } {
-  const target = out ?? runDir;
+function outputFiles(dir: RunDirectory, out: string | undefined): { svgFile: string; htmlFile: string } {
+  if (out === undefined) return { svgFile: dir.plotFiles.svg, htmlFile: dir.plotFiles.html };
+  const target = out;
   const ext = path.extname(target).toLowerCase();
-  if (out !== undefined && (ext === '.svg' || ext === '.html' || ext === '.htm')) {
+  if (ext === '.svg' || ext === '.html' || ext === '.htm') {
     if (existsSync(target) && statSync(target).isDirectory()) {
       throw new InputError('--out names a folder whose name ends in .svg or .html; give a file name, or another folder', target);
     }

@@ -1,5 +1,14 @@
+import type { Command } from '@commander-js/extra-typings';
 import { z } from 'zod';
 import { configSchema, datasetSpec, initSpec, layerSpec, lossSpec, optimizerSpec, scheduleSpec } from '../../config/schema.js';
+import type { CliContext } from '../context.js';
+
+export function registerSchema(cli: Command, ctx: CliContext): void {
+  cli
+    .command('schema')
+    .description("print the config's JSON Schema (for editors: yaml-language-server)")
+    .action(() => ctx.stdout(schemaCommand()));
+}
 
 /** Where the committed copy lives, relative to the repository (configs point at it). */
 export const SCHEMA_FILE = 'schema/dlt-config.schema.json';
@@ -56,7 +65,7 @@ export function configJsonSchema(): JsonSchema {
     target: 'draft-07',
     metadata: registry,
     override: ({ zodSchema, jsonSchema }) => {
-      if (isPreprocess(zodSchema)) acceptShorthands(zodSchema as unknown as z.ZodType, jsonSchema as JsonSchema);
+      if (isPreprocess(zodSchema)) acceptShorthands(zodSchema, jsonSchema as JsonSchema);
     },
   }) as JsonSchema;
   const { $schema, ...rest } = generated;
@@ -82,18 +91,18 @@ function isPreprocess(schema: z.core.$ZodType): boolean {
  * here: a name is offered when the bare string parses; a required key becomes optional
  * when an object with every required key set to 1 parses with and without it.
  */
-function acceptShorthands(schema: z.ZodType, json: JsonSchema): void {
+function acceptShorthands(schema: z.core.$ZodType, json: JsonSchema): void {
   const variants = (Array.isArray(json.oneOf) ? json.oneOf : Array.isArray(json.anyOf) ? json.anyOf : [json]) as JsonSchema[];
   const names: string[] = [];
   for (const variant of variants) {
     const properties = variant.properties as Record<string, JsonSchema> | undefined;
     const name = properties?.type?.const;
     if (typeof name !== 'string') continue;
-    if (schema.safeParse(name).success) names.push(name);
+    if (z.safeParse(schema, name).success) names.push(name);
     const required = (variant.required as string[] | undefined) ?? [];
     const sample: Record<string, unknown> = Object.fromEntries(required.map((key) => [key, key === 'type' ? name : 1]));
-    if (!schema.safeParse(sample).success) continue;
-    const filledIn = required.filter((key) => key !== 'type' && schema.safeParse(without(sample, key)).success);
+    if (!z.safeParse(schema, sample).success) continue;
+    const filledIn = required.filter((key) => key !== 'type' && z.safeParse(schema, without(sample, key)).success);
     if (filledIn.length > 0) variant.required = required.filter((key) => !filledIn.includes(key));
   }
   if (names.length === 0) return;

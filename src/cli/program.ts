@@ -1,0 +1,66 @@
+import { Command } from '@commander-js/extra-typings';
+import { VERSION } from '../version.js';
+import { registerEval } from './commands/eval.js';
+import { registerGradcheck } from './commands/gradcheck.js';
+import { registerInspect } from './commands/inspect.js';
+import { registerResume } from './commands/resume.js';
+import { registerSchema } from './commands/schema.js';
+import { registerTrain } from './commands/train.js';
+import type { CliContext } from './context.js';
+import { jsonOption } from './options.js';
+
+/**
+ * The command line: every command, its arguments and options, declared once. Parsing
+ * throws (CommanderError) instead of exiting, and writes through `ctx`, so that it can
+ * be run and tested in-process; src/cli/main.ts turns errors into exit codes.
+ */
+export function program(ctx: CliContext): Command {
+  const cli = new Command('dlt')
+    .description('Train neural networks from YAML experiment configs.')
+    .version(VERSION)
+    .option('--no-color', 'plain output without colours (also: NO_COLOR=1)')
+    .exitOverride()
+    .configureOutput({ writeOut: ctx.stdout, writeErr: ctx.stderr })
+    .showHelpAfterError('(run dlt --help for usage)');
+  registerTrain(cli, ctx);
+  registerResume(cli, ctx);
+  registerEval(cli, ctx);
+  registerGradcheck(cli, ctx);
+  registerSchema(cli, ctx);
+  registerInspect(cli, ctx);
+
+  // dlt plot and dlt data load their modules on use: the chart and download code is
+  // needed by no other command, so every other command starts without it.
+  cli
+    .command('plot')
+    .description("draw a run's learning curves (loss, validation accuracy, learning rate) as an SVG and an offline HTML page")
+    .argument('<run-dir>', 'run directory created by dlt train')
+    .option('--out <file-or-dir>', 'x.svg or x.html (the other is written beside it), or a folder (default: the run directory)')
+    .action(async (runDir, opts) => {
+      const { plotCommand } = await import('./commands/plot.js');
+      const result = plotCommand(runDir, opts);
+      for (const warning of result.warnings) ctx.stderr(`warning: ${warning}\n`);
+      ctx.stdout(`${result.svgFile}\n${result.htmlFile}\n`);
+    });
+
+  const data = cli.command('data').description('named datasets (mnist, fashion-mnist, cifar10): fetch them into the cache, list what is present');
+  data
+    .command('fetch')
+    .description('download a named dataset into the cache ($DLT_DATA, else ~/.cache/dlt), verifying the checksums its authors publish')
+    .argument('<name>', 'mnist, fashion-mnist or cifar10')
+    .action(async (name) => {
+      const { dataFetchCommand, downloadReporter, fetchSummaryLine } = await import('./commands/data.js');
+      const summary = await dataFetchCommand(name, { reporter: downloadReporter() });
+      ctx.stdout(`${fetchSummaryLine(summary)}\n`);
+    });
+  data
+    .command('list')
+    .description('show which named datasets are present, and where')
+    .addOption(jsonOption())
+    .action(async (opts) => {
+      const { dataListCommand, dataListJson, dataListTable } = await import('./commands/data.js');
+      const result = dataListCommand();
+      ctx.stdout(`${opts.json ? JSON.stringify(dataListJson(result)) : dataListTable(result)}\n`);
+    });
+  return cli;
+}

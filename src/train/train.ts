@@ -1,0 +1,49 @@
+import { stringify as toYaml } from 'yaml';
+import type { Config } from '../config/schema.js';
+import type { Kernels } from '../tensor/kernels.js';
+import { writeFileAtomic } from '../util/atomicWrite.js';
+import { describeRun } from './describeRun.js';
+import { MetricsLog } from './metricsLog.js';
+import type { Reporter } from './reporter.js';
+import { RunDirectory } from './runDirectory.js';
+import { RunLock } from './runLock.js';
+import { buildRunParts } from './runParts.js';
+import { type RunSummary, trainToEnd } from './runSummary.js';
+import { ignoreSignals, type TrainingSignals } from './signals.js';
+import { Trainer } from './trainer.js';
+
+export interface TrainOptions {
+  /** Folder in which the run directory is created. */
+  outDir: string;
+  kernels: Kernels;
+  reporter: Reporter;
+  signals?: TrainingSignals;
+}
+
+/**
+ * `dlt train`: a new run. Everything that can be wrong with the input (the output
+ * folder, data files, labels, shapes) is checked before the run directory is created,
+ * so bad input leaves nothing behind; the run directory is locked from its creation.
+ */
+export async function train(config: Config, options: TrainOptions): Promise<RunSummary> {
+  const started = performance.now();
+  const { reporter, signals = ignoreSignals } = options;
+  RunDirectory.checkCreatable(options.outDir, config.name);
+  const parts = buildRunParts(config, options.kernels);
+  await signals.beforeFirstWrite();
+  const dir = RunDirectory.create(options.outDir, config.name);
+  const lock = RunLock.acquire(dir.lockFile, 'train');
+  try {
+    reporter.runDir(dir.root);
+    writeFileAtomic(dir.configFile, toYaml(config));
+    describeRun(parts, reporter);
+    const log = MetricsLog.create(dir.metricsFile, dir.metricsCsvFile);
+    const trainer = new Trainer(parts, dir, log, reporter, signals.startTraining());
+    // The rollback point of a new run is its initial state.
+    const initial = config.training.on_nan === 'rollback' ? trainer.snapshotBytes() : undefined;
+    trainer.checkpointer.setRollbackPoint({ epoch: 0, metrics: log.position }, initial);
+    return await trainToEnd(trainer, started);
+  } finally {
+    lock.release();
+  }
+}
