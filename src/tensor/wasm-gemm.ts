@@ -95,15 +95,12 @@ const B1 = 13; // b[p][2..3]
 const ACC = 14; // acc[r][j] is local ACC + 2r + j
 const RUN_LOCALS: ValueType[] = [...Array<ValueType>(SPLAT - PANEL_BYTES).fill(i32), ...Array<ValueType>(3 + 8).fill(v128)];
 
+// biome-ignore format: one instruction sequence per line, indented by the wasm loop (loop … end) it is in, which the formatter cannot see
 function runBody(ldBlock: number, base: { a: number; b: number; block: number }): Code {
   const code = new Code();
   const acc = (r: number, j: number) => ACC + 2 * r + j;
 
-  code
-    .localGet(KC)
-    .i32Const(8 * TILE)
-    .i32Mul()
-    .localSet(PANEL_BYTES);
+  code.localGet(KC).i32Const(8 * TILE).i32Mul().localSet(PANEL_BYTES);
   code.i32Const(base.b).localSet(B_PANEL);
   code.i32Const(0).localSet(JR);
   code.loop(); // over jr
@@ -117,33 +114,18 @@ function runBody(ldBlock: number, base: { a: number; b: number; block: number })
         code.localGet(PB).v128Load(0).localSet(B0);
         code.localGet(PB).v128Load(16).localSet(B1);
         for (let r = 0; r < TILE; r++) {
-          code
-            .localGet(PA)
-            .v128Load64Splat(8 * r)
-            .localSet(SPLAT);
+          code.localGet(PA).v128Load64Splat(8 * r).localSet(SPLAT);
           code.localGet(acc(r, 0)).localGet(SPLAT).localGet(B0).f64x2Mul().f64x2Add().localSet(acc(r, 0));
           code.localGet(acc(r, 1)).localGet(SPLAT).localGet(B1).f64x2Mul().f64x2Add().localSet(acc(r, 1));
         }
-        code
-          .localGet(PA)
-          .i32Const(8 * TILE)
-          .i32Add()
-          .localSet(PA);
-        code
-          .localGet(PB)
-          .i32Const(8 * TILE)
-          .i32Add()
-          .localSet(PB);
+        code.localGet(PA).i32Const(8 * TILE).i32Add().localSet(PA);
+        code.localGet(PB).i32Const(8 * TILE).i32Add().localSet(PB);
         code.localGet(PA).localGet(PA_END).i32Ne().brIf(0);
       code.end();
       // out = block + (ir·NC + jr)·8; row r of the tile at out + r·NC·8.
       code.localGet(IR).i32Const(ldBlock).i32Mul().localGet(JR).i32Add().i32Const(3).i32Shl().i32Const(base.block).i32Add().localSet(OUT);
       for (let r = 0; r < TILE; r++) {
-        for (let j = 0; j < 2; j++)
-          code
-            .localGet(OUT)
-            .localGet(acc(r, j))
-            .v128Store(8 * (r * ldBlock + 2 * j));
+        for (let j = 0; j < 2; j++) code.localGet(OUT).localGet(acc(r, j)).v128Store(8 * (r * ldBlock + 2 * j));
       }
       // pa already points at the next op(A) panel.
       code.localGet(IR).i32Const(TILE).i32Add().localTee(IR).localGet(MC).i32LtU().brIf(0);
