@@ -165,9 +165,9 @@ export function learningCurves(input: ChartInput): Chart {
     el(
       'text',
       { x: LEFT, y: 26, 'font-size': 17, 'font-weight': 'bold', fill: COLOR.text, class: 'title' },
-      text(fit(input.title, 17, WIDTH - LEFT - RIGHT)),
+      text(ellipsize(input.title, 17, WIDTH - LEFT - RIGHT)),
     ),
-    el('text', { x: LEFT, y: 46, 'font-size': 12, fill: COLOR.muted, class: 'subtitle' }, text(fit(input.subtitle, 12, WIDTH - LEFT - RIGHT))),
+    el('text', { x: LEFT, y: 46, 'font-size': 12, fill: COLOR.muted, class: 'subtitle' }, text(ellipsize(input.subtitle, 12, WIDTH - LEFT - RIGHT))),
   );
   body.push(epochAxis(curves, xPixel));
   const epochLines = epochBoundaries(curves, xPixel);
@@ -461,7 +461,7 @@ function panelFrame(
           fill: COLOR.muted,
           class: 'note',
         },
-        text(fit(note, 12, PLOT_W - 16)),
+        text(ellipsize(note, 12, PLOT_W - 16)),
       ),
     );
   });
@@ -592,7 +592,7 @@ function eventList(events: ChartEvent[], shown: number, y: number): string {
         { class: 'event', 'data-kind': e.kind },
         el('title', {}, text(e.description)),
         mark,
-        el('text', { x: LEFT + 16, y: baseline, 'font-size': 12, fill: COLOR.text }, text(fit(e.description, 12, PLOT_W - 16))),
+        el('text', { x: LEFT + 16, y: baseline, 'font-size': 12, fill: COLOR.text }, text(ellipsize(e.description, 12, PLOT_W - 16))),
       ),
     );
   });
@@ -624,7 +624,7 @@ function minOf(values: readonly number[]): number {
 }
 
 /** `value`, cut with an ellipsis when it would be wider than `width`. */
-function fit(value: string, fontSize: number, width: number): string {
+function ellipsize(value: string, fontSize: number, width: number): string {
   if (textWidth(value, fontSize) <= width) return value;
   const chars = [...value];
   const keep = Math.max(1, Math.floor(width / (fontSize * 0.56)) - 1);
