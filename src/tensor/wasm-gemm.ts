@@ -70,11 +70,11 @@ export function createWasmGemm({ mc, kc, nc }: Blocking): WasmGemm | null {
 // step loads b[p] as two vectors and each a[p][r] into both lanes of a third (a "splat"):
 // 8 multiplies and 8 adds for 6 loads, with 11 vectors live (8 sums, 2 of b[p], the
 // splat) plus a product: within x64's 16 SSE registers, and V8 spills none.
-// Measured with Node 20 on a 2-vCPU AMD EPYC VM: ~12.5 GFLOP/s. 5×4 tiles ran within
-// noise of that; 2×8, 3×8, 6×4, 4×6, 8×4 and 4×8 slower (~10). The loop does one step
-// per iteration: TurboFan unrolls it itself (3 steps), and unrolling it by hand (2 or 4
-// steps per iteration) measured 20–35% slower. Without FMA, the kernel is bound by
-// instruction throughput: 22 instructions per step for 32 flops.
+// Timed with Node 20 against other shapes: 5×4 tiles ran within noise of 4×4, and 2×8,
+// 3×8, 6×4, 4×6, 8×4 and 4×8 were slower. The loop does one step per iteration:
+// TurboFan unrolls it itself (3 steps), and unrolling it by hand (2 or 4 steps per
+// iteration) was slower. Without FMA, the kernel is bound by instruction throughput:
+// 22 instructions per step for 32 flops. README, "Speed", gives its GEMM figure.
 // ---------------------------------------------------------------------------------------
 
 // Local variable indices: parameters first, then i32 scalars, then v128 vectors.
