@@ -54,7 +54,7 @@ for (const split of splits) {
 
   console.log(`${split.name}: ${indices.length} of ${n} samples (${rule})`);
   const counts = classCounts(outLabels, indices.length);
-  counts.forEach((c, k) => console.log(`  ${k} ${CLASS_NAMES[k].padEnd(12)} ${c}`));
+  for (const [k, c] of counts.entries()) console.log(`  ${k} ${CLASS_NAMES[k].padEnd(12)} ${c}`);
   writeIdxGz(join(outDir, `${split.prefix}-images-idx3-ubyte.gz`), [indices.length, h, w], outImages);
   writeIdxGz(join(outDir, `${split.prefix}-labels-idx1-ubyte.gz`), [indices.length], outLabels);
 }
@@ -109,7 +109,7 @@ function writeIdxGz(path, dims, data) {
   const header = Buffer.alloc(4 + 4 * dims.length);
   header[2] = 0x08;
   header[3] = dims.length;
-  dims.forEach((d, i) => header.writeUInt32BE(d, 4 + 4 * i));
+  for (const [i, d] of dims.entries()) header.writeUInt32BE(d, 4 + 4 * i);
   const raw = Buffer.concat([header, data]);
   const gz = gzipSync(raw, { level: GZIP_LEVEL });
   // Byte 9 of a gzip header names the OS zlib was built for; pin it to Unix (3) so that

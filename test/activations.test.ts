@@ -81,7 +81,7 @@ describe('leaky_relu', () => {
     expect(list(l.forward(x, 1, true), 5)).toEqual([-0.2, -0.05, 0, 0.5, 2]);
     // [1·0.1, 2·0.1, 3·0.1 (x = 0 takes the x ≤ 0 branch), 4, 5]
     const dx = list(l.backward(dy, 1, true), 5);
-    [0.1, 0.2, 0.3, 4, 5].forEach((v, i) => expect(dx[i]).toBeCloseTo(v, 15));
+    for (const [i, v] of [0.1, 0.2, 0.3, 4, 5].entries()) expect(dx[i]).toBeCloseTo(v, 15);
   });
 
   it('α = 0 behaves as relu', () => {
@@ -107,10 +107,10 @@ describe('elu', () => {
   it('forward x or α(eˣ − 1); backward 1 or y + α = αeˣ (α at x = 0)', () => {
     const l: Layer = new Elu(ctx([5]), 1);
     const y = list(l.forward(x, 1, true), 5);
-    [0.1353352832366127 - 1, 0.6065306597126334 - 1, 0, 0.5, 2].forEach((v, i) => expect(y[i]).toBeCloseTo(v, 15));
+    for (const [i, v] of [0.1353352832366127 - 1, 0.6065306597126334 - 1, 0, 0.5, 2].entries()) expect(y[i]).toBeCloseTo(v, 15);
     const dx = list(l.backward(dy, 1, true), 5);
     // [1·e^−2, 2·e^−0.5, 3·α, 4, 5]
-    [0.1353352832366127, 1.2130613194252668, 3, 4, 5].forEach((v, i) => expect(dx[i]).toBeCloseTo(v, 15));
+    for (const [i, v] of [0.1353352832366127, 1.2130613194252668, 3, 4, 5].entries()) expect(dx[i]).toBeCloseTo(v, 15);
   });
 
   it('scales the negative side by α (α = 2; slope at 0 is α, not 1)', () => {
@@ -195,7 +195,7 @@ describe('prelu', () => {
     // two samples [−1, −1, −1], [−2, 1, −3]
     const xs = Float64Array.from([-1, -1, -1, -2, 1, -3]);
     const y = list(p.forward(xs, 2, true), 6);
-    [-0.1, -0.2, -0.3, -0.2, 1, -0.9].forEach((v, i) => expect(y[i]).toBeCloseTo(v, 15));
+    for (const [i, v] of [-0.1, -0.2, -0.3, -0.2, 1, -0.9].entries()) expect(y[i]).toBeCloseTo(v, 15);
     p.backward(Float64Array.from([1, 1, 1, 1, 1, 1]), 2, true);
     // dα = [−1 − 2, −1, −1 − 3]
     expect(list(p.params[0]!.grad)).toEqual([-3, -1, -4]);

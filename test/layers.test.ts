@@ -80,12 +80,12 @@ describe('activations', () => {
     const s = new Sigmoid(ctx([5]));
     const y = list(s.forward(x, 1, true), 5);
     const expected = [-2, -0.5, 0, 0.5, 2].map((v) => 1 / (1 + Math.exp(-v)));
-    y.forEach((v, i) => expect(v).toBeCloseTo(expected[i]!, 15));
+    for (const [i, v] of y.entries()) expect(v).toBeCloseTo(expected[i]!, 15);
     expect(y[2]).toBe(0.5);
     const dx = list(s.backward(dy, 1, true), 5);
     // at x = 0: 3 · 0.5 · 0.5 = 0.75
     expect(dx[2]).toBe(0.75);
-    dx.forEach((v, i) => expect(v).toBeCloseTo(dy[i]! * expected[i]! * (1 - expected[i]!), 15));
+    for (const [i, v] of dx.entries()) expect(v).toBeCloseTo(dy[i]! * expected[i]! * (1 - expected[i]!), 15);
   });
 
   it('sigmoid does not overflow for large |x|', () => {
@@ -120,7 +120,7 @@ describe('softmax cross-entropy', () => {
     const value = loss.forward(Float64Array.from([0, Math.log(2), Math.log(5)]), Int32Array.from([2]), 1);
     expect(value).toBeCloseTo(-Math.log(5 / 8), 14);
     const d = list(loss.backward(), 3);
-    [1 / 8, 2 / 8, 5 / 8 - 1].forEach((v, i) => expect(d[i]).toBeCloseTo(v, 14));
+    for (const [i, v] of [1 / 8, 2 / 8, 5 / 8 - 1].entries()) expect(d[i]).toBeCloseTo(v, 14);
   });
 
   it('averages over the batch', () => {

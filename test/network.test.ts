@@ -24,7 +24,13 @@ describe('Network.backward', () => {
 
   it('stops at the first layer with parameters, which skips its input gradient, unless dL/dx is asked for', () => {
     const products: string[] = [];
-    const counting: Kernels = { ...jsKernels, gemm: (...args) => (products.push(`${args[2]}x${args[3]}x${args[4]}`), jsKernels.gemm(...args)) };
+    const counting: Kernels = {
+      ...jsKernels,
+      gemm: (...args) => {
+        products.push(`${args[2]}x${args[3]}x${args[4]}`);
+        jsKernels.gemm(...args);
+      },
+    };
     const flatten = new RecordingFlatten(ctx([2, 3], 'flatten_1', counting));
     const dense = new Dense({ units: 4, init: { type: 'gaussian', std: 1 }, bias_init: { type: 'zeros' } }, ctx([6], 'dense_1', counting));
     const layers: Layer[] = [flatten, dense];

@@ -54,21 +54,22 @@ function parseXml(src: string): XmlNode {
   while (i < src.length) {
     endTag.lastIndex = i;
     startTag.lastIndex = i;
-    let m: RegExpExecArray | null;
-    if ((m = endTag.exec(src))) {
+    const end = endTag.exec(src);
+    const start = end === null ? startTag.exec(src) : null;
+    if (end !== null) {
       const open = stack.pop()!;
-      if (stack.length === 0 || open.name !== m[1]) fail(`</${m[1]}> closes <${open.name}>`);
+      if (stack.length === 0 || open.name !== end[1]) fail(`</${end[1]}> closes <${open.name}>`);
       i = endTag.lastIndex;
-    } else if ((m = startTag.exec(src))) {
-      const node: XmlNode = { name: m[1]!, attrs: {}, children: [], text: '' };
-      for (const a of m[2]!.matchAll(/([A-Za-z_][\w:.-]*)="([^"]*)"/g)) {
+    } else if (start !== null) {
+      const node: XmlNode = { name: start[1]!, attrs: {}, children: [], text: '' };
+      for (const a of start[2]!.matchAll(/([A-Za-z_][\w:.-]*)="([^"]*)"/g)) {
         if (a[1]! in node.attrs) fail(`attribute ${a[1]} twice`);
         node.attrs[a[1]!] = decode(a[2]!);
       }
       const parent = stack[stack.length - 1]!;
       if (parent === doc && doc.children.length > 0) fail('a second root element');
       parent.children.push(node);
-      if (m[3] !== '/') stack.push(node);
+      if (start[3] !== '/') stack.push(node);
       i = startTag.lastIndex;
     } else if (src[i] === '<') {
       fail('a < that starts no tag');
@@ -186,7 +187,7 @@ describe('dlt plot on a hand-made run', () => {
     // x is linear in the step: the same slope between any two points
     const slope = (loss[loss.length - 1]![0] - loss[0]![0]) / (steps[steps.length - 1]!.step - steps[0]!.step);
     expect(slope).toBeGreaterThan(0);
-    loss.forEach(([x], i) => expect(Math.abs(x - loss[0]![0] - slope * (steps[i]!.step - steps[0]!.step))).toBeLessThan(0.15));
+    for (const [i, [x]] of loss.entries()) expect(Math.abs(x - loss[0]![0] - slope * (steps[i]!.step - steps[0]!.step))).toBeLessThan(0.15);
     // y: SVG y grows downwards, so a larger loss has a smaller y
     for (let i = 0; i < steps.length; i++) {
       for (let j = 0; j < steps.length; j++) {

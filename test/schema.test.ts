@@ -63,7 +63,10 @@ describe('dlt schema', () => {
     expect(schema.$schema).toBe('http://json-schema.org/draft-07/schema#');
     const loose: string[] = [];
     const walk = (node: unknown, at: string) => {
-      if (Array.isArray(node)) return node.forEach((n, i) => walk(n, `${at}[${i}]`));
+      if (Array.isArray(node)) {
+        for (const [i, n] of node.entries()) walk(n, `${at}[${i}]`);
+        return;
+      }
       if (typeof node !== 'object' || node === null) return;
       const o = node as Json;
       if (o.type === 'object' && o.additionalProperties !== false) loose.push(at);
@@ -77,7 +80,10 @@ describe('dlt schema', () => {
   it('has every default it declares accepted by the schema at that place (the zod defaults are valid input)', () => {
     const checked: string[] = [];
     const walk = (node: unknown, at: string) => {
-      if (Array.isArray(node)) return node.forEach((n, i) => walk(n, `${at}[${i}]`));
+      if (Array.isArray(node)) {
+        for (const [i, n] of node.entries()) walk(n, `${at}[${i}]`);
+        return;
+      }
       if (typeof node !== 'object' || node === null) return;
       const o = node as Json;
       if ('default' in o) {

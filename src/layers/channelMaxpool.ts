@@ -69,7 +69,7 @@ export class ChannelMaxpool implements Layer {
           for (let j = 1; j < k; j++) {
             const idx = first + j * S + s;
             const v = x[idx]!;
-            if (v > best || (v !== v && best === best)) {
+            if (v > best || (Number.isNaN(v) && !Number.isNaN(best))) {
               best = v;
               at = idx;
             }

@@ -3,7 +3,7 @@
  * views anywhere, offline, even when moved away from plot.svg), the run's facts, and
  * every lr drop and NaN event in a table. No scripts, no external fonts or styles.
  */
-import type { ChartEvent } from './learningCurves.js';
+import type { ChartEvent } from './events.js';
 import { el, text } from './svg.js';
 
 export interface PageInput {

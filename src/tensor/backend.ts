@@ -7,9 +7,9 @@ export type BackendChoice = 'auto' | 'js' | 'native';
 
 /**
  * Threads for the native BLAS unless --threads or DLT_THREADS says otherwise: two, or one
- * on a single-CPU machine. Measured on the 2-vCPU machine dlt is developed on: LeNet
- * trained at 1,780 samples/s with one thread against 1,970–2,270 with two; the MLP at
- * 35,700–39,200 against 41,700–47,700 (README, "Backends"). More threads are untested.
+ * on a single-CPU machine. Two trained both reference networks (the MLP and LeNet) faster
+ * than one on the 2-vCPU machine dlt is developed on; README, "Backends", gives the
+ * figures. More threads are untested.
  */
 export const DEFAULT_THREADS = Math.min(2, availableParallelism());
 

@@ -65,7 +65,8 @@ export function weightDecayGrad(w: FloatArray, g: FloatArray, twoL2: number, l1:
 export function relu(x: FloatArray, y: FloatArray, count: number): void {
   for (let i = 0; i < count; i++) {
     const v = x[i]!;
-    y[i] = Math.max(v , 0);
+    // biome-ignore lint/complexity/useMathMinMax: Math.max(NaN, 0) is NaN, and a NaN input must give 0 here, as in the native kernel
+    y[i] = v > 0 ? v : 0;
   }
 }
 

@@ -24,10 +24,10 @@ import { createWasmGemm } from './wasm-gemm.js';
  * - a WebAssembly SIMD macro-kernel (wasm-gemm.ts), which does all the tiles of an
  *   MC×NC block in one call, two doubles per instruction. It is used whenever the engine
  *   has WebAssembly SIMD (Node ≥ 16.4). Packing writes straight into its memory.
- * - the scalar micro-kernel below, one tile per call, otherwise.
- * Measured with Node 20 on a 2-vCPU AMD EPYC VM, float32: 1024³ at ~13 GFLOP/s with the
- * wasm kernel against ~3.5 with the scalar one, and the MLP's products (e.g. 64×256×784)
- * at ~10–13 against ~3.5.
+ * - the scalar micro-kernel below, one tile per call, otherwise: under `node --jitless`
+ *   (which has no WebAssembly at all) or `--no-expose-wasm`, or on a CPU for which V8
+ *   has no WebAssembly SIMD. Several times slower than the wasm kernel; README,
+ *   "Backends", gives the figures.
  *
  * Everything is computed in doubles. Float32 inputs are widened when packed and C is
  * rounded once per KC slice when stored, so a float32 product with k ≤ KC is the
@@ -40,12 +40,12 @@ import { createWasmGemm } from './wasm-gemm.js';
  * WebAssembly (without relaxed SIMD, not used) ever fuses a*b+c into an FMA, so this also
  * holds across machines.
  *
- * Scalar tile shape, measured with Node 20 on a 2.4 GHz AMD EPYC VM: 4×4 and 4×3 ran
- * within noise of each other (~4.3 GFLOP/s) and ahead of 2×4, 4×2, 3×3, 2×6, 6×4, 4×8 and
- * 8×4. Smaller tiles load more operands per multiply-add; larger ones overflow x64's 16
- * vector registers, and TurboFan spills accumulators to the stack (a few already at
- * 4×4). Unrolling the k loop made it slower. The block sizes barely matter: the kernel's
- * instruction count, not memory traffic, is the bottleneck.
+ * Scalar tile shape, timed with Node 20 against other shapes: 4×4 and 4×3 ran within
+ * noise of each other and ahead of 2×4, 4×2, 3×3, 2×6, 6×4, 4×8 and 8×4. Smaller tiles
+ * load more operands per multiply-add; larger ones overflow x64's 16 vector registers,
+ * and TurboFan spills accumulators to the stack (a few already at 4×4). Unrolling the k
+ * loop made it slower. The block sizes barely matter: the kernel's instruction count,
+ * not memory traffic, is the bottleneck.
  */
 
 /** Rows of the register tile (rows of op(A) per micro-kernel call). The wasm kernel's tile is 4×4 too. */
@@ -64,7 +64,7 @@ const NC = 512;
 // The workspaces have a fixed size because the blocking bounds what one slice can need.
 // Keeping them as module-level `const`s (rather than arrays grown on demand) lets V8
 // embed them in the optimised micro-kernel as constants: no map checks and a constant
-// length for the bounds checks. That measured ~25% faster than passing them as arguments.
+// length for the bounds checks, which was faster, when timed, than passing them as arguments.
 // Float64 for both dtypes: the kernel then sees one element type, and float32 inputs are
 // widened exactly. 2.5 MiB in all. With WebAssembly SIMD they are views onto the wasm
 // kernel's memory, so packing writes straight to where the kernel reads.
@@ -189,7 +189,7 @@ function packB(transB: boolean, b: FloatArray, n: number, k: number, jc: number,
  * row of src), else src[(first+4i+r)·ld + pc+p] (each line a row of src).
  *
  * Panels are 4 wide (MR = NR = 4). Whole panels are copied with the 4 lines written
- * out: short inner loops over r compiled badly, and this measured ~3× faster.
+ * out: short inner loops over r compiled badly, and were several times slower when timed.
  */
 function packPanels(dst: Float64Array, src: FloatArray, across: boolean, ld: number, first: number, count: number, pc: number, kc: number): void {
   const whole = count - (count % 4);

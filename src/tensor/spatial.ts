@@ -138,7 +138,7 @@ export function maxPool(x: FloatArray, y: FloatArray, argmax: Int32Array, starts
       const line = start + i * W;
       for (let j = 0; j < size; j++) {
         const v = x[line + j]!;
-        if (v > best || (v !== v && best === best)) {
+        if (v > best || (Number.isNaN(v) && !Number.isNaN(best))) {
           best = v;
           at = line + j;
         }

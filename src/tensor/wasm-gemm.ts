@@ -70,11 +70,11 @@ export function createWasmGemm({ mc, kc, nc }: Blocking): WasmGemm | null {
 // step loads b[p] as two vectors and each a[p][r] into both lanes of a third (a "splat"):
 // 8 multiplies and 8 adds for 6 loads, with 11 vectors live (8 sums, 2 of b[p], the
 // splat) plus a product: within x64's 16 SSE registers, and V8 spills none.
-// Measured with Node 20 on a 2-vCPU AMD EPYC VM: ~12.5 GFLOP/s. 5×4 tiles ran within
-// noise of that; 2×8, 3×8, 6×4, 4×6, 8×4 and 4×8 slower (~10). The loop does one step
-// per iteration: TurboFan unrolls it itself (3 steps), and unrolling it by hand (2 or 4
-// steps per iteration) measured 20–35% slower. Without FMA, the kernel is bound by
-// instruction throughput: 22 instructions per step for 32 flops.
+// Timed with Node 20 against other shapes: 5×4 tiles ran within noise of 4×4, and 2×8,
+// 3×8, 6×4, 4×6, 8×4 and 4×8 were slower. The loop does one step per iteration:
+// TurboFan unrolls it itself (3 steps), and unrolling it by hand (2 or 4 steps per
+// iteration) was slower. Without FMA, the kernel is bound by instruction throughput:
+// 22 instructions per step for 32 flops. README, "Speed", gives its GEMM figure.
 // ---------------------------------------------------------------------------------------
 
 // Local variable indices: parameters first, then i32 scalars, then v128 vectors.
@@ -95,15 +95,12 @@ const B1 = 13; // b[p][2..3]
 const ACC = 14; // acc[r][j] is local ACC + 2r + j
 const RUN_LOCALS: ValueType[] = [...Array<ValueType>(SPLAT - PANEL_BYTES).fill(i32), ...Array<ValueType>(3 + 8).fill(v128)];
 
+// biome-ignore format: one instruction sequence per line, indented by the wasm loop (loop … end) it is in, which the formatter cannot see
 function runBody(ldBlock: number, base: { a: number; b: number; block: number }): Code {
   const code = new Code();
   const acc = (r: number, j: number) => ACC + 2 * r + j;
 
-  code
-    .localGet(KC)
-    .i32Const(8 * TILE)
-    .i32Mul()
-    .localSet(PANEL_BYTES);
+  code.localGet(KC).i32Const(8 * TILE).i32Mul().localSet(PANEL_BYTES);
   code.i32Const(base.b).localSet(B_PANEL);
   code.i32Const(0).localSet(JR);
   code.loop(); // over jr
@@ -117,33 +114,18 @@ function runBody(ldBlock: number, base: { a: number; b: number; block: number })
         code.localGet(PB).v128Load(0).localSet(B0);
         code.localGet(PB).v128Load(16).localSet(B1);
         for (let r = 0; r < TILE; r++) {
-          code
-            .localGet(PA)
-            .v128Load64Splat(8 * r)
-            .localSet(SPLAT);
+          code.localGet(PA).v128Load64Splat(8 * r).localSet(SPLAT);
           code.localGet(acc(r, 0)).localGet(SPLAT).localGet(B0).f64x2Mul().f64x2Add().localSet(acc(r, 0));
           code.localGet(acc(r, 1)).localGet(SPLAT).localGet(B1).f64x2Mul().f64x2Add().localSet(acc(r, 1));
         }
-        code
-          .localGet(PA)
-          .i32Const(8 * TILE)
-          .i32Add()
-          .localSet(PA);
-        code
-          .localGet(PB)
-          .i32Const(8 * TILE)
-          .i32Add()
-          .localSet(PB);
+        code.localGet(PA).i32Const(8 * TILE).i32Add().localSet(PA);
+        code.localGet(PB).i32Const(8 * TILE).i32Add().localSet(PB);
         code.localGet(PA).localGet(PA_END).i32Ne().brIf(0);
       code.end();
       // out = block + (ir·NC + jr)·8; row r of the tile at out + r·NC·8.
       code.localGet(IR).i32Const(ldBlock).i32Mul().localGet(JR).i32Add().i32Const(3).i32Shl().i32Const(base.block).i32Add().localSet(OUT);
       for (let r = 0; r < TILE; r++) {
-        for (let j = 0; j < 2; j++)
-          code
-            .localGet(OUT)
-            .localGet(acc(r, j))
-            .v128Store(8 * (r * ldBlock + 2 * j));
+        for (let j = 0; j < 2; j++) code.localGet(OUT).localGet(acc(r, j)).v128Store(8 * (r * ldBlock + 2 * j));
       }
       // pa already points at the next op(A) panel.
       code.localGet(IR).i32Const(TILE).i32Add().localTee(IR).localGet(MC).i32LtU().brIf(0);

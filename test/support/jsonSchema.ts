@@ -78,8 +78,9 @@ function check(schema: Schema, value: unknown, at: string, root: Schema, errors:
   if (Array.isArray(value)) {
     if (typeof schema.minItems === 'number' && value.length < schema.minItems) fail(`fewer than ${schema.minItems} items`);
     if (typeof schema.maxItems === 'number' && value.length > schema.maxItems) fail(`more than ${schema.maxItems} items`);
-    if (isObject(schema.items)) value.forEach((item, i) => check(schema.items as Schema, item, `${at}[${i}]`, root, errors));
-    else if (schema.items !== undefined) throw new Error(`${at}: the test validator only knows "items" as one schema`);
+    if (isObject(schema.items)) {
+      for (const [i, item] of value.entries()) check(schema.items as Schema, item, `${at}[${i}]`, root, errors);
+    } else if (schema.items !== undefined) throw new Error(`${at}: the test validator only knows "items" as one schema`);
   }
   if (isObject(value)) {
     const properties = (schema.properties ?? {}) as Record<string, Schema>;

@@ -60,7 +60,7 @@ describe('maxpool2d and avgpool2d forward', () => {
       const yMax = Array.from(max.forward(x, n, true).subarray(0, want.length));
       expect(yMax).toEqual(want.map((cells) => Math.max(...cells)));
       const yAvg = avg.forward(x, n, true);
-      want.forEach((cells, o) => expect(yAvg[o]).toBeCloseTo(cells.reduce((a, b) => a + b, 0) / (size * size), 14));
+      for (const [o, cells] of want.entries()) expect(yAvg[o]).toBeCloseTo(cells.reduce((a, b) => a + b, 0) / (size * size), 14);
     });
   }
 
