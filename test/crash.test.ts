@@ -89,8 +89,9 @@ training: {epochs: 8, batch_size: 16, loss_window: 3, log_every: 1}
     const last = improvements[improvements.length - 1]!;
     expect(last, 'the config must improve after epoch 1 for this test').toBeGreaterThan(1);
 
-    // Stop inside that epoch, then make writing best.safetensors fail at its end: an I/O
-    // failure (exit 1) at the exact point where a kill between the writes would land.
+    // Stop inside that epoch, then make writing best.safetensors fail at its end, at the
+    // exact point where a kill between the writes would land: a folder in its place is a
+    // bad path (exit 2, naming it).
     const stepsPerEpoch = epochs[0]!.step;
     const run = trainRun(file, path.join(tmp.dir, 'between'), tmp.dir, { DLT_INTERRUPT_AT_STEP: String((last - 1) * stepsPerEpoch + 1) });
     expectExit(run, 130);
@@ -98,8 +99,8 @@ training: {epochs: 8, batch_size: 16, loss_window: 3, log_every: 1}
     renameSync(bestFile, `${bestFile}.aside`);
     mkdirSync(bestFile);
     const failed = dlt(['resume', run.runDir], tmp.dir);
-    expectExit(failed, 1);
-    expect(failed.stderr).toMatch(/^error: .*best\.safetensors/m);
+    expectExit(failed, 2);
+    expect(failed.stderr).toMatch(/^error: .*best\.safetensors: cannot write: it is a folder, not a file/m);
     rmdirSync(bestFile);
     renameSync(`${bestFile}.aside`, bestFile);
     expect(checkAfterKill(run.runDir).size).toBe(0); // the failed write removed its temp file

@@ -223,7 +223,23 @@ describe('dlt plot on a hand-made run', () => {
     const nans = findAll(svg, (n) => n.attrs.class === 'nan-event');
     expect(nans).toHaveLength(3);
     for (const n of nans) expect(n.attrs['data-step']).toBe('13');
-    expect(allText(svg)).toContain('the loss became NaN at epoch 2, step 13');
+    // A log from before rollbacks recorded their lr_drop: no factor is claimed.
+    expect(allText(svg)).toContain('the loss became NaN at epoch 2, step 13 (lr 0.01): rolled back to the last snapshot');
+    expect(allText(svg)).not.toMatch(/× ?0\.1/);
+  });
+
+  it('reads the rate a rollback set from its lr_drop record, and places that drop at the NaN', () => {
+    const withDrop = handMadeRecords().flatMap((rec) =>
+      (rec as { kind: string }).kind === 'nan' ? [rec, { kind: 'lr_drop', epoch: 2, from: 0.01, to: 0.001, reason: 'nan_rollback' }] : [rec],
+    );
+    const dir = makeRun('hand-rollback', withDrop);
+    expect(dlt(['plot', dir], tmp.dir).code).toBe(0);
+    const svg = parseXml(readFileSync(path.join(dir, 'plot.svg'), 'utf8'));
+    expect(allText(svg)).toContain(
+      'the loss became NaN at epoch 2, step 13 (lr 0.01): rolled back to the last snapshot, the learning rate 0.01 → 0.001',
+    );
+    const drops = findAll(svg, (n) => n.name === 'g' && n.attrs.class === 'lr-drop');
+    expect(drops.map((d) => d.attrs['data-step'])).toEqual(['8', '13']);
   });
 
   it('references nothing on the network, and the page embeds the SVG', () => {

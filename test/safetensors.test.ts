@@ -310,8 +310,15 @@ describe('writeFileAtomic', () => {
     expect(readdirSync(dir)).toEqual(['snap.bin']);
   });
 
-  it('fails when the folder does not exist', () => {
-    expect(() => writeFileAtomic(join(dir, 'missing', 'snap.bin'), 'x')).toThrow(/ENOENT/);
+  it('fails when the folder does not exist, naming the file it was to write', () => {
+    const target = join(dir, 'missing', 'snap.bin');
+    expect(() => writeFileAtomic(target, 'x')).toThrow(InputError);
+    expect(() => writeFileAtomic(target, 'x')).toThrow(/cannot write: no such file or folder/);
+    try {
+      writeFileAtomic(target, 'x');
+    } catch (err) {
+      expect(err instanceof InputError && err.file).toBe(target);
+    }
     expect(readdirSync(dir)).toEqual([]);
   });
 

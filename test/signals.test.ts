@@ -3,12 +3,13 @@
  * snapshots/latest.safetensors, says how to resume and exits 130; `dlt resume` then ends
  * bit for bit where the uninterrupted run ends.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readSafetensors } from '../src/snapshot/safetensors.js';
-import { dlt, tempDir } from './support/cli.js';
-import { expectExit, expectSameRun, type Spawned, snapshotState, spawnDlt, trainRun, waitFor } from './support/resumeSupport.js';
+import { dlt, repoRoot, tempDir } from './support/cli.js';
+import { bin, expectExit, expectSameRun, type Spawned, snapshotState, spawnDlt, trainRun, waitFor } from './support/resumeSupport.js';
 
 const tmp = tempDir('dlt-signals-');
 afterAll(() => tmp.cleanup());
@@ -122,5 +123,72 @@ describe('SIGINT and SIGTERM', () => {
     const r = dlt(['resume', runDir], tmp.dir);
     expectExit(r, 0);
     expectSameRun(runDir, reference());
+  });
+});
+
+describe('a signal before training starts, and during other commands', () => {
+  /**
+   * Run dlt and send `signal` as soon as it has a listener for it
+   * (test/support/announce-signals.mjs says so on fd 3): a signal that lands while Node
+   * is still starting would kill it by the default action instead.
+   */
+  async function signalWhileRunning(args: string[], signal: 'SIGINT' | 'SIGTERM') {
+    const announce = path.join(repoRoot, 'test', 'support', 'announce-signals.mjs');
+    const child = spawn(process.execPath, ['--import', announce, bin, ...args], {
+      cwd: tmp.dir,
+      env: { ...process.env, NO_COLOR: '1', DLT_DEBUG: '' },
+      stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.setEncoding('utf8').on('data', (t: string) => {
+      stdout += t;
+    });
+    child.stderr?.setEncoding('utf8').on('data', (t: string) => {
+      stderr += t;
+    });
+    child.stdio[3]?.once('data', () => child.kill(signal));
+    const [code, killedBy] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('close', (c, k) => resolve([c, k])));
+    return { code, killedBy, stdout, stderr };
+  }
+
+  it('SIGINT while the data is read: exit 2, "nothing was written", no run directory', async () => {
+    // A CSV large enough that reading it takes a while.
+    const rows = Array.from({ length: 200_000 }, (_, i) => `${(i % 97) / 97},${(i % 89) / 89},${i % 2}`);
+    const csv = tmp.write('big.csv', `x,y,label\n${rows.join('\n')}\n`);
+    const config = tmp.write(
+      'big.yaml',
+      `name: big\ndata:\n  train: {format: csv, path: ${JSON.stringify(csv)}, label_column: label}\nmodel: {input: [2], layers: [{type: dense, units: 2}]}\noptimizer: {type: sgd, lr: 0.1}\n`,
+    );
+    const out = newOut();
+    const r = await signalWhileRunning(['train', config, '--out', out], 'SIGINT');
+    expect(r.stdout).toBe('');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('error: interrupted by SIGINT before training started; nothing was written\n');
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('SIGTERM during dlt plot ends it (exit 130) without leaving a temporary file behind', async () => {
+    const run = trainRun(file, newOut(), tmp.dir, {}, ['--set', 'training.epochs=3']);
+    expectExit(run, 0);
+    // Many records, so that plotting takes long enough to be hit.
+    const steps = Array.from({ length: 150_000 }, (_, i) =>
+      JSON.stringify({ kind: 'step', epoch: 1, step: i + 1, loss: 1 / (i + 1), loss_avg: 1 / (i + 1), lr: 0.1 }),
+    );
+    const epoch = {
+      kind: 'epoch',
+      epoch: 1,
+      step: 150_000,
+      train_loss_avg: 0.1,
+      val_loss: 0.2,
+      val_accuracy: 0.5,
+      lr: 0.1,
+      samples_per_s: 1,
+      seconds: 1,
+    };
+    writeFileSync(path.join(run.runDir, 'metrics.jsonl'), `${[...steps, JSON.stringify(epoch)].join('\n')}\n`);
+    const r = await signalWhileRunning(['plot', run.runDir], 'SIGTERM');
+    expect(r.code, r.stderr).toBe(130);
+    expect(readdirSync(run.runDir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 });

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readSafetensors, writeSafetensors } from '../src/snapshot/safetensors.js';
 import { dlt, expectInputError, tempDir } from './support/cli.js';
 import { expectExit, expectSameRun, hashTree, snapshotState, trainRun } from './support/resumeSupport.js';
+import { editHeader, editState, type Header } from './support/snapshotEdit.js';
 
 const tmp = tempDir('dlt-corrupt-');
 afterAll(() => tmp.cleanup());
@@ -61,21 +62,32 @@ function copyOfRun(): string {
 
 type Damage = (file: string) => void;
 
-function rewrite(file: string, change: (bytes: Buffer) => Buffer | void): void {
-  const bytes = readFileSync(file);
-  writeFileSync(file, change(bytes) ?? bytes);
+function rewrite(file: string, change: (bytes: Buffer) => Buffer): void {
+  writeFileSync(file, change(readFileSync(file)));
 }
 
 /** Each damage, and what the message must say about it. */
 const damages: [string, Damage, RegExp][] = [
   ['truncated file', (f) => rewrite(f, (b) => b.subarray(0, Math.floor(b.length * 0.7))), /truncated/],
-  ['one flipped byte in tensor data', (f) => rewrite(f, (b) => void (b[b.length - 5]! ^= 0x10)), /checksum mismatch/],
+  ['one flipped byte in tensor data', (f) => flipByte(f, -5, 0x10), /checksum mismatch/],
   [
     'header length larger than the file',
-    (f) => rewrite(f, (b) => void b.writeBigUInt64LE(BigInt(b.length + 1000), 0)),
+    (f) =>
+      rewrite(f, (b) => {
+        b.writeBigUInt64LE(BigInt(b.length + 1000), 0);
+        return b;
+      }),
     /header claims \d+ bytes but the file has only \d+ bytes/,
   ],
-  ['header that is not JSON', (f) => rewrite(f, (b) => void (b[8] = '#'.charCodeAt(0))), /header is not valid JSON/],
+  [
+    'header that is not JSON',
+    (f) =>
+      rewrite(f, (b) => {
+        b[8] = '#'.charCodeAt(0);
+        return b;
+      }),
+    /header is not valid JSON/,
+  ],
   [
     'wrong format tag',
     (f) => {
@@ -86,6 +98,15 @@ const damages: [string, Damage, RegExp][] = [
   ],
   ['empty file', (f) => writeFileSync(f, ''), /the file is empty/],
 ];
+
+/** XOR one byte of the file, counting from its end when `at` is negative. */
+function flipByte(file: string, at: number, mask: number): void {
+  rewrite(file, (b) => {
+    const i = at < 0 ? b.length + at : at;
+    b[i] = (b[i] ?? 0) ^ mask;
+    return b;
+  });
+}
 
 describe('dlt eval on a damaged snapshot file', () => {
   it('evaluates the intact file (the baseline)', () => {
@@ -109,7 +130,7 @@ describe('dlt eval on a damaged snapshot file', () => {
 
   it('a damaged best.safetensors in a run directory is named too', () => {
     const run = copyOfRun();
-    rewrite(path.join(run, 'best.safetensors'), (b) => void (b[b.length - 1]! ^= 0xff));
+    flipByte(path.join(run, 'best.safetensors'), -1, 0xff);
     const before = hashTree(run);
     const msg = expectInputError(dlt(['eval', run], tmp.dir));
     expect(msg).toContain(`error: ${path.join(run, 'best.safetensors')}: `);
@@ -170,7 +191,7 @@ describe('dlt resume with damaged snapshots', () => {
   it('damaged latest only: warns naming it, resumes from the newest epoch snapshot, ends like the reference', () => {
     const run = copyOfRun();
     const latest = path.join(run, 'snapshots', 'latest.safetensors');
-    rewrite(latest, (b) => void (b[b.length - 5]! ^= 0x10));
+    flipByte(latest, -5, 0x10);
     const r = dlt(['resume', run], tmp.dir);
     expectExit(r, 0);
     expect(r.stderr).toMatch(/^warning: /);
@@ -189,5 +210,112 @@ describe('dlt resume with damaged snapshots', () => {
     expect(r.stderr).toMatch(/another run or architecture/);
     expect(snapshotState(path.join(run, 'snapshots', 'latest.safetensors'))).toMatchObject({ epoch: 4, batch: 0 });
     expectSameRun(run, reference);
+  });
+});
+
+describe('the checksum covers the header too (snapshot version 2), and the state is parsed before use', () => {
+  const latestOf = (run: string) => path.join(run, 'snapshots', 'latest.safetensors');
+  /** Edits whose checksum no longer matches: plain damage, or an edit by hand. */
+  const unsealed: [string, (file: string) => void, RegExp][] = [
+    [
+      'the sha256 entry removed',
+      (f) => editHeader(f, (h) => delete (h.__metadata__ as Header).sha256, false),
+      /has no sha256 checksum, which dlt always writes/,
+    ],
+    [
+      'a one-character edit of the config in the header (lr 0.05 → 0.35)',
+      (f) =>
+        editHeader(
+          f,
+          (h) => {
+            const metadata = h.__metadata__ as Header;
+            metadata.config = String(metadata.config).replace('"lr":0.05', '"lr":0.35');
+          },
+          false,
+        ),
+      /checksum mismatch: the header and tensor data hash to sha256/,
+    ],
+    [
+      "two tensors' offsets swapped",
+      (f) =>
+        editHeader(
+          f,
+          (h) => {
+            const a = h['param/dense_1/bias'] as Header;
+            const b = h['param/dense_2/bias'] as Header;
+            [a.data_offsets, b.data_offsets] = [b.data_offsets ?? null, a.data_offsets ?? null];
+            [a.shape, b.shape] = [b.shape ?? null, a.shape ?? null];
+          },
+          false,
+        ),
+      /checksum mismatch/,
+    ],
+  ];
+  /** States the checksum vouches for (sealed again after the edit) that the schema refuses. */
+  const badStates: [string, (state: Header) => void, RegExp][] = [
+    [
+      'a bad RNG state',
+      (s) => Object.assign(s, { shuffle_rng: [1, 2, 3, 2 ** 33] }),
+      /training state stored in the snapshot is invalid \(shuffle_rng\.3: /,
+    ],
+    ['an all-zero RNG state', (s) => Object.assign(s, { dropout_rng: [0, 0, 0, 0] }), /dropout_rng: an all-zero generator state is invalid/],
+    ['schedule: null', (s) => Object.assign(s, { schedule: null }), /invalid \(schedule: /],
+    ['a negative lr scale', (s) => Object.assign(s.schedule as Header, { scale: -0.1 }), /invalid \(schedule(\.scale)?: /],
+    ['a step count that is not a whole number', (s) => Object.assign(s.optimizer as Header, { steps: 2.5 }), /invalid \(optimizer\.steps: /],
+    ['an unknown field', (s) => Object.assign(s, { extra: 1 }), /invalid \(.*extra/],
+    [
+      'a rollback point ahead of the snapshot',
+      (s) => Object.assign(s.last_good as Header, { epoch: 3 }),
+      /rollback point, epoch 3, is ahead of epoch 2/,
+    ],
+  ];
+
+  it.each(unsealed)(
+    '%s: dlt eval refuses it (exit 2); dlt resume falls back to the epoch snapshot and ends like the reference',
+    (_name, edit, message) => {
+      const run = copyOfRun();
+      edit(latestOf(run));
+      const before = hashTree(run);
+      const msg = expectInputError(dlt(['eval', latestOf(run)], tmp.dir));
+      expect(msg).toContain(`error: ${latestOf(run)}: `);
+      expect(msg).toMatch(message);
+      expect(hashTree(run)).toEqual(before);
+      const r = dlt(['resume', run], tmp.dir);
+      expectExit(r, 0);
+      expect(r.stderr).toContain(`${latestOf(run)} is unusable (`);
+      expect(r.stderr).toMatch(message);
+      expectSameRun(run, reference);
+    },
+  );
+
+  it.each(badStates)('%s, sealed: a corrupt snapshot like any other: eval exit 2, resume falls back', (_name, edit, message) => {
+    const run = copyOfRun();
+    editState(latestOf(run), edit);
+    const msg = expectInputError(dlt(['eval', latestOf(run)], tmp.dir));
+    expect(msg).toMatch(message);
+    const r = dlt(['resume', run], tmp.dir);
+    expectExit(r, 0);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).toContain(`resuming from ${path.join(run, 'snapshots', 'epoch-0002.safetensors')} instead`);
+    expectSameRun(run, reference);
+  });
+
+  it('the sealing in these tests is the real one: a sealed edit that changes nothing still loads', () => {
+    const run = copyOfRun();
+    editState(latestOf(run), () => {});
+    expectExit(dlt(['eval', latestOf(run)], tmp.dir), 0);
+  });
+
+  it('a sealed position past the end of an epoch (batch 1000000) is refused with exit 2 before anything is written', () => {
+    const run = copyOfRun();
+    editState(latestOf(run), (s) => Object.assign(s, { batch: 1_000_000 }));
+    const before = hashTree(run);
+    const msg = expectInputError(dlt(['resume', run], tmp.dir));
+    expect(msg).toContain(`error: ${latestOf(run)}: the snapshot stands at batch 1000000 of epoch 3, but an epoch of this run has 6 batches`);
+    expect(hashTree(run)).toEqual(before);
+  });
+
+  it('/dev/zero, a device, is refused at once instead of read forever', () => {
+    expect(expectInputError(dlt(['eval', '/dev/zero'], tmp.dir))).toMatch(/^error: \/dev\/zero: this is not a regular file/);
   });
 });

@@ -4,7 +4,7 @@ import { DltError, Interrupted } from '../errors.js';
 import { errnoCode } from '../util/ioError.js';
 import { type CliContext, processContext } from './context.js';
 import { program } from './program.js';
-import { exitOnSignal } from './signals.js';
+import { handleSignals } from './signals.js';
 
 /**
  * Run dlt with `argv` (as process.argv: node, script, arguments...) and return the exit
@@ -31,7 +31,7 @@ export async function runCli(argv: readonly string[], ctx: CliContext = processC
       if (err.code !== 'EPIPE') throw err;
     });
   }
-  exitOnSignal();
+  handleSignals();
   process.exitCode = await main(argv, ctx);
 }
 

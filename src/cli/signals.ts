@@ -7,15 +7,25 @@ const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 const INTERRUPTED = 130;
 
 /**
- * Every command but train and resume: a signal ends dlt at once (exit 130). Handling it
- * at all, rather than dying by it, lets a synchronous write finish first, so an atomic
- * write never leaves its temporary file behind.
+ * What a SIGINT or SIGTERM does, set by the command that runs. One listener stays
+ * installed for the life of the process (removing Node's last listener for a signal
+ * would give it back its default action, which kills, for a moment).
  */
-export function exitOnSignal(): void {
-  for (const signal of SIGNALS) process.on(signal, onExitSignal);
+let onSignal: (signal: NodeJS.Signals) => void = exitNow;
+let listening = false;
+
+/**
+ * From now on dlt handles SIGINT and SIGTERM itself. By default a signal ends dlt at
+ * once (exit 130); handling it at all, rather than dying by it, lets a synchronous write
+ * finish first, so an atomic write never leaves its temporary file behind.
+ */
+export function handleSignals(): void {
+  if (listening) return;
+  listening = true;
+  for (const signal of SIGNALS) process.on(signal, (s: NodeJS.Signals) => onSignal(s));
 }
 
-function onExitSignal(): void {
+function exitNow(): void {
   process.exit(INTERRUPTED);
 }
 
@@ -30,7 +40,8 @@ export function trainingSignals(stderr: (text: string) => void): TrainingSignals
   let training = false;
   let duringSetup: NodeJS.Signals | undefined;
   const stop: StopSignal = { requested: false };
-  const onSignal = (signal: NodeJS.Signals) => {
+  handleSignals();
+  onSignal = (signal) => {
     if (!training) {
       duringSetup ??= signal;
       return;
@@ -42,13 +53,11 @@ export function trainingSignals(stderr: (text: string) => void): TrainingSignals
     stop.requested = true;
     stderr(`\n${signal}: finishing the current batch and writing a snapshot (send it again to stop at once)\n`);
   };
-  for (const signal of SIGNALS) {
-    process.off(signal, onExitSignal);
-    process.on(signal, onSignal);
-  }
   return {
     beforeFirstWrite: async () => {
-      await new Promise((resolve) => setImmediate(resolve)); // let a pending signal's handler run
+      // A signal that arrived during the synchronous setup is dispatched when the event
+      // loop next polls for I/O; waiting on a timer makes it poll (an immediate need not).
+      await new Promise((resolve) => setTimeout(resolve, 5));
       if (duringSetup) throw new InputError(`interrupted by ${duringSetup} before training started; nothing was written`);
     },
     startTraining: () => {

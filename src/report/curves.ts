@@ -2,7 +2,7 @@
  * The chart's data: metrics.jsonl's records sorted out by kind and by step, with each
  * lr drop placed on the step axis.
  */
-import type { EpochRecord, LrDropRecord, MetricsRecord, NanRecord, StepRecord } from '../train/metrics.js';
+import { type EpochRecord, type LrDropRecord, type MetricsRecord, NAN_ROLLBACK_REASON, type NanRecord, type StepRecord } from '../train/metrics.js';
 
 /** The records sorted out by kind, each event placed on the step axis. */
 export interface Curves {
@@ -18,9 +18,11 @@ export function sortCurves(records: readonly MetricsRecord[]): Curves {
   const epochs: EpochRecord[] = [];
   const drops: { record: LrDropRecord; step: number }[] = [];
   const nans: NanRecord[] = [];
-  // An lr_drop record has no step: it follows its epoch's record, at that epoch's last step.
+  // An lr_drop record has no step: it follows its epoch's record, at that epoch's last
+  // step, or, when on_nan: rollback wrote it, the nan record it follows, at its step.
   const endStep = new Map<number, number>();
   let lastStep = 0;
+  let nanStep = 0;
   for (const r of records) {
     if (r.kind === 'step') {
       steps.push(r);
@@ -30,9 +32,10 @@ export function sortCurves(records: readonly MetricsRecord[]): Curves {
       endStep.set(r.epoch, r.step);
       lastStep = r.step;
     } else if (r.kind === 'lr_drop') {
-      drops.push({ record: r, step: endStep.get(r.epoch) ?? lastStep });
+      drops.push({ record: r, step: r.reason === NAN_ROLLBACK_REASON ? nanStep : (endStep.get(r.epoch) ?? lastStep) });
     } else {
       nans.push(r);
+      nanStep = r.step;
     }
   }
   // The writer appends in step order (resume and rollback cut the file back first); a

@@ -2,6 +2,8 @@
  * The chart's events, lr drops and NaNs: each described in a sentence, for the list under
  * the chart and for the HTML page's table.
  */
+
+import { NAN_ROLLBACK_REASON } from '../train/metrics.js';
 import { COLOR, EVENT_LINE, ellipsize, LEFT, PLOT_W } from './chartLayout.js';
 import type { Curves } from './curves.js';
 import { formatNumber } from './scale.js';
@@ -16,21 +18,32 @@ export interface ChartEvent {
 }
 
 export function describeEvents(curves: Curves): ChartEvent[] {
+  const rollbackDrops = curves.drops.filter((d) => d.record.reason === NAN_ROLLBACK_REASON);
   const events: ChartEvent[] = [
     ...curves.drops.map(({ record: d, step }) => ({
       kind: 'lr_drop' as const,
       epoch: d.epoch,
       step,
-      description: `lr drop after epoch ${d.epoch} (step ${step}): ${formatNumber(d.from)} → ${formatNumber(d.to)}, ${d.reason}`,
-    })),
-    ...curves.nans.map((n) => ({
-      kind: 'nan' as const,
-      epoch: n.epoch,
-      step: n.step,
       description:
-        `the loss became ${n.loss === null ? 'NaN' : formatNumber(n.loss)} at epoch ${n.epoch}, step ${n.step} (lr ${formatNumber(n.lr)}): ` +
-        (n.action === 'rollback' ? 'rolled back to the last snapshot with the learning rate × 0.1' : 'training stopped'),
+        d.reason === NAN_ROLLBACK_REASON
+          ? `lr drop at step ${step}, after a NaN (on_nan: rollback): ${formatNumber(d.from)} → ${formatNumber(d.to)}`
+          : `lr drop after epoch ${d.epoch} (step ${step}): ${formatNumber(d.from)} → ${formatNumber(d.to)}, ${d.reason}`,
     })),
+    ...curves.nans.map((n) => {
+      // The rate after the rollback comes from the lr_drop record it wrote (logs older than that record have none).
+      const drop = rollbackDrops.find((d) => d.step === n.step)?.record;
+      const rolledBack = drop
+        ? `rolled back to the last snapshot, the learning rate ${formatNumber(drop.from)} → ${formatNumber(drop.to)}`
+        : 'rolled back to the last snapshot';
+      return {
+        kind: 'nan' as const,
+        epoch: n.epoch,
+        step: n.step,
+        description:
+          `the loss became ${n.loss === null ? 'NaN' : formatNumber(n.loss)} at epoch ${n.epoch}, step ${n.step} (lr ${formatNumber(n.lr)}): ` +
+          (n.action === 'rollback' ? rolledBack : 'training stopped'),
+      };
+    }),
   ];
   // by step; at equal steps drops first (the order of the two lists), as the sort is stable
   return events.sort((a, b) => a.step - b.step);

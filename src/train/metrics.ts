@@ -37,6 +37,9 @@ export interface NanRecord {
   action: 'stop' | 'rollback';
 }
 
+/** The reason of the lr_drop record that on_nan: rollback writes after its nan record. */
+export const NAN_ROLLBACK_REASON = 'nan_rollback';
+
 export interface LrDropRecord {
   kind: 'lr_drop';
   epoch: number;

@@ -1,15 +1,13 @@
 import { RunError } from '../errors.js';
 import { decodeSnapshot } from '../snapshot/snapshot.js';
 import { formatLr } from '../util/format.js';
-import type { NanRecord } from './metrics.js';
+import { NAN_ROLLBACK_REASON, type NanRecord } from './metrics.js';
 import type { Trainer } from './trainer.js';
 
 /** on_nan: rollback gives up after this many rollbacks. */
 export const MAX_ROLLBACKS = 3;
 /** on_nan: rollback asks the schedule to multiply the learning rate by this. */
 const ROLLBACK_LR_FACTOR = 0.1;
-/** The reason of the lr_drop record a rollback writes. */
-export const ROLLBACK_REASON = 'nan_rollback';
 
 /**
  * What to do when a batch's loss is NaN or infinite (`training.on_nan`). The step that
@@ -53,7 +51,7 @@ function rollbackOnNan(value: number, trainer: Trainer): void {
   log.cutTo(snapshot.state.metrics);
   progress.rollbacks = rollbacks;
   log.append({ ...record, action: 'rollback' });
-  const change = parts.schedule.scaleBy(ROLLBACK_LR_FACTOR, ROLLBACK_REASON);
+  const change = parts.schedule.scaleBy(ROLLBACK_LR_FACTOR, NAN_ROLLBACK_REASON);
   log.append({ kind: 'lr_drop', epoch: record.epoch, ...change });
   reporter.warn(
     `the loss became ${value} at step ${record.step}; rolled back to step ${progress.step} (rollback ${rollbacks} of ${MAX_ROLLBACKS}), lr now ${formatLr(change.to)}`,
