@@ -12,7 +12,7 @@ export interface Override {
   text: string;
 }
 
-/** Apply `key.path=value` overrides to the document; values are YAML scalars or flow collections. */
+/** Apply `key.path=value` overrides to the document, in order; values are YAML scalars or flow collections. */
 export function applyOverrides(doc: Document, overrides: readonly string[]): Override[] {
   return overrides.map((text) => {
     const eq = text.indexOf('=');
@@ -23,21 +23,47 @@ export function applyOverrides(doc: Document, overrides: readonly string[]): Ove
     try {
       value = parseYaml(text.slice(eq + 1));
     } catch (err) {
-      throw new InputError(`--set ${text}: the value is not valid YAML (${(err as Error).message.split('\n')[0]})`);
+      throw new InputError(`--set ${text}: the value is not valid YAML (${messageOf(err).split('\n')[0]})`);
     }
-    const segments: PropertyKey[] = [];
-    let node: unknown = doc.contents;
-    for (const key of keys) {
-      const segment = isSeq(node) && /^\d+$/.test(key) ? Number(key) : key;
-      segments.push(segment);
-      node = isMap(node) || isSeq(node) ? node.get(segment, true) : undefined;
-    }
+    const segments = documentPath(doc, keys, text);
     if (doc.contents === null) doc.contents = doc.createNode({});
     try {
       doc.setIn(segments, doc.createNode(value));
     } catch (err) {
-      throw new InputError(`--set ${text}: cannot set ${keys.join('.')} (${(err as Error).message}); check that each part of the path exists`);
+      throw new InputError(`--set ${text}: cannot set ${keys.join('.')} (${messageOf(err)}); check that each part of the path exists`);
     }
     return { path: segments, text };
   });
+}
+
+/**
+ * The document path `keys` names, checked before anything changes. On a list, a key
+ * must be an index written in digits, from 0 to the list's length (which appends an
+ * item): the YAML library would take "1e9" as index 10⁹ and fill the list up to it.
+ * Keys past a node that does not exist yet stay text, so they create mappings.
+ */
+function documentPath(doc: Document, keys: readonly string[], text: string): PropertyKey[] {
+  const segments: PropertyKey[] = [];
+  let node: unknown = doc.contents;
+  for (const key of keys) {
+    let segment: PropertyKey = key;
+    if (isSeq(node)) {
+      const length = node.items.length;
+      const index = /^\d+$/.test(key) ? Number(key) : Number.NaN;
+      if (!(index <= length)) {
+        const list = segments.length > 0 ? segments.map(String).join('.') : 'the config';
+        throw new InputError(
+          `--set ${text}: ${list} is a list of ${length} item${length === 1 ? '' : 's'}; use an index from 0 to ${length} (${length} appends)`,
+        );
+      }
+      segment = index;
+    }
+    segments.push(segment);
+    node = isMap(node) || isSeq(node) ? node.get(segment, true) : undefined;
+  }
+  return segments;
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
