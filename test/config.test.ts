@@ -1,7 +1,10 @@
-import { describe, expect, it } from 'vitest';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { didYouMean } from '../src/config/didYouMean.js';
 import { parseConfig } from '../src/config/load.js';
 import { InputError } from '../src/errors.js';
+import { dlt, expectInputError, tempDir } from './support/cli.js';
 
 const good = `name: t
 data:
@@ -102,6 +105,35 @@ describe('config', () => {
   it('lists every problem, each with its own position', () => {
     const msg = problem(good.replace('lr: 0.1', 'lr: 0').replace('units: 8', 'units: 0'));
     expect(msg.split('\n')).toHaveLength(2);
+  });
+});
+
+describe('the run name', () => {
+  const tmp = tempDir('dlt-config-');
+  afterAll(() => tmp.cleanup());
+
+  it('may have 200 characters', () => {
+    expect(parseConfig(good.replace('name: t', `name: ${'n'.repeat(200)}`), 'cfg.yaml').name).toHaveLength(200);
+  });
+
+  it('may not have more: the run folder <name>-<YYYYMMDD-HHMMSS> must fit a 255-byte file name', () => {
+    expect(problem(good.replace('name: t', `name: ${'n'.repeat(201)}`))).toBe(
+      'cfg.yaml:1:7: name: must be at most 200 characters (it names the run folder, <name>-<YYYYMMDD-HHMMSS>, and file names are limited to 255 bytes), ' +
+        `got "${'n'.repeat(40)}…" (201 characters)`,
+    );
+  });
+
+  it('is refused by dlt train with exit 2 before any data is read', () => {
+    const config = tmp.write(
+      'long.yaml',
+      good
+        .replace('name: t', `name: ${'x'.repeat(300)}`)
+        .replace('{format: spiral, classes: 3}', '{format: idx, images: missing-images, labels: missing-labels}'),
+    );
+    const stderr = expectInputError(dlt(['train', config, '--out', 'runs'], tmp.dir));
+    expect(stderr).toContain(`${config}:1:7: name: must be at most 200 characters`);
+    expect(stderr).not.toContain('missing-images');
+    expect(existsSync(path.join(tmp.dir, 'runs'))).toBe(false);
   });
 });
 

@@ -287,9 +287,17 @@ const training = z.strictObject({
   dtype: z.enum(['float32', 'float64']).default('float32'),
 });
 
+/**
+ * The run folder is `<name>-<YYYYMMDD-HHMMSS>` (with `-<k>` when that exists), and a file
+ * name may have at most 255 bytes: 200 ASCII characters leave room for the rest.
+ */
+const MAX_NAME = 200;
 const name = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, { error: 'use letters, digits, ".", "_" and "-" (it names the run folder)' })
+  .max(MAX_NAME, {
+    error: `must be at most ${MAX_NAME} characters (it names the run folder, <name>-<YYYYMMDD-HHMMSS>, and file names are limited to 255 bytes)`,
+  })
   .default('run');
 const seed = nonNegativeInt.max(Number.MAX_SAFE_INTEGER).default(1);
 
