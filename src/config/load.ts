@@ -1,13 +1,14 @@
-import { readFileSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import path from 'node:path';
-import { type Document, LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { InputError } from '../errors.js';
+import { readInputFile } from '../util/inputFile.js';
+import { errnoCode } from '../util/ioError.js';
 import { describeValue, explainIssue } from './explainIssue.js';
 import { dotted, startsWith } from './keyPath.js';
 import { locate } from './locate.js';
-import { applyOverrides, type Override } from './overrides.js';
 import { type Config, configSchema, type DatasetSpec, type ModelConfig, modelConfigSchema } from './schema.js';
+import { type ParsedYaml, parseYamlText } from './yamlDocument.js';
 
 /**
  * Reading a config: YAML text → document (with source positions) → `--set` overrides
@@ -58,48 +59,21 @@ export function loadModelConfig(file: string): ModelConfig {
   return validate(modelConfigSchema, parsed, file);
 }
 
+/**
+ * A config is a few kilobytes; the YAML parser takes about a second for 512 KiB (README), so
+ * a larger file is refused before it is read.
+ */
+const MAX_CONFIG_BYTES = 512 * 1024;
+
 function readConfigText(file: string): string {
+  const fix = 'give the path of a YAML config such as configs/quickstart.yaml';
   try {
-    return readFileSync(file, 'utf8');
+    statSync(file);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const what =
-      code === 'ENOENT'
-        ? 'config file not found'
-        : code === 'EISDIR'
-          ? 'is a folder, not a config file'
-          : `cannot read the config (${code ?? String(err)})`;
-    throw new InputError(`${what}; give the path of a YAML config such as configs/quickstart.yaml`, file);
+    if (errnoCode(err) === 'ENOENT') throw new InputError(`config file not found; ${fix}`, file);
   }
-}
-
-/** YAML text as a document with source positions, `--set` overrides applied, and as plain data. */
-interface ParsedYaml {
-  doc: Document;
-  lineCounter: LineCounter;
-  fromSet: Override[];
-  value: unknown;
-}
-
-function parseYamlText(text: string, file: string, overrides: readonly string[]): ParsedYaml {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-  const syntax = doc.errors[0];
-  if (syntax) {
-    const pos = syntax.linePos?.[0] ?? lineCounter.linePos(syntax.pos[0]);
-    const first = syntax.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
-    throw new InputError(`YAML syntax error: ${first}; fix the YAML at this position`, file, pos && { line: pos.line, col: pos.col });
-  }
-
-  const fromSet = applyOverrides(doc, overrides);
-
-  let value: unknown;
-  try {
-    value = doc.toJS({ maxAliasCount: 100 });
-  } catch (err) {
-    throw new InputError(`the YAML expands too far (${(err as Error).message}); aliases (*name) may be used at most 100 times in a config`, file);
-  }
-  return { doc, lineCounter, fromSet, value };
+  const what = 'a YAML config';
+  return readInputFile(file, { what, maxBytes: MAX_CONFIG_BYTES, tooLargeHint: `a config is a few kilobytes; ${fix}` }).toString('utf8');
 }
 
 function assertMapping(value: unknown, file: string): asserts value is object {
