@@ -6,6 +6,7 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadIdxDataset, readIdx } from '../src/data/idx.js';
 import { InputError } from '../src/errors.js';
+import { fifo, sparseFile } from './support/specialFiles.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dlt-idx-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -75,6 +76,22 @@ describe('readIdx', () => {
     const err = inputError(() => readIdx(path, 'data.test.images'), path);
     expect(err.message).toContain('file not found');
     expect(err.message).toContain('data.test.images');
+  });
+
+  it('refuses /dev/zero, a pipe or a folder at once, naming it', () => {
+    const pipe = fifo(dir);
+    for (const [file, what] of [
+      ['/dev/zero', 'this is not a regular file (a device, pipe or socket), so it cannot be an IDX file'],
+      [pipe, 'this is not a regular file (a device, pipe or socket), so it cannot be an IDX file'],
+      [dir, 'this is a folder, not an IDX file'],
+    ] as const) {
+      expect(inputError(() => readIdx(file, 'data.train.images'), file).message).toContain(what);
+    }
+  });
+
+  it('refuses a file over 1 GiB before reading it', () => {
+    const huge = sparseFile(dir, 'huge-images', 1024 ** 3 + 1);
+    expect(inputError(() => readIdx(huge, 'data.train.images'), huge).message).toContain('more than the 1024.0 MiB dlt reads as an IDX file');
   });
 
   it('reports an empty file', () => {
