@@ -8,6 +8,7 @@ import { checkLabels, loadSplits } from '../src/data/load.js';
 import { readSnapshot } from '../src/snapshot/snapshot.js';
 import { dlt, expectInputError, repoRoot, tempDir } from './support/cli.js';
 import { inputErrorOf } from './support/layers.js';
+import { fifo, sparseFile } from './support/specialFiles.js';
 
 const tmp = tempDir('dlt-csv-');
 afterAll(() => tmp.cleanup());
@@ -53,6 +54,34 @@ describe('readCsvTable', () => {
     // The blank line 3 and the quoted line break (lines 5–6) keep the count of lines right.
     expect(Array.from(t.labelLines)).toEqual([2, 4, 5, 7]);
     expect(Array.from(t.labelCols)).toEqual([3, 3, 3, 6]);
+  });
+
+  it('holds exactly the rows in its features, with or without a last line end', () => {
+    for (const text of ['a,species\n1,x\n2,y', 'a,species\n1,x\n2,y\n', 'a,species\n\n1,x\n\n2,y\n\n', '1,x\n2,y']) {
+      const t = read(text, text.startsWith('a') ? named() : named(1, false));
+      expect(t.count).toBe(2);
+      expect(Array.from(t.x)).toEqual([1, 2]);
+    }
+  });
+
+  it('refuses /dev/zero, a pipe or a folder at once, naming it', () => {
+    const pipe = fifo(tmp.dir);
+    for (const [file, what] of [
+      ['/dev/zero', 'this is not a regular file (a device, pipe or socket), so it cannot be a CSV file'],
+      [pipe, 'this is not a regular file (a device, pipe or socket), so it cannot be a CSV file'],
+      [tmp.dir, 'this is a folder, not a CSV file'],
+    ] as const) {
+      const err = inputErrorOf(() => readCsvTable(file, named(), 'data.train'));
+      expect(err.file).toBe(file);
+      expect(err.message).toContain(what);
+    }
+  });
+
+  it('refuses a file over 256 MiB before reading it', () => {
+    const huge = sparseFile(tmp.dir, 'huge.csv', 256 * 1024 * 1024 + 1);
+    const err = inputErrorOf(() => readCsvTable(huge, named(), 'data.train'));
+    expect(err.file).toBe(huge);
+    expect(err.message).toContain('more than the 256.0 MiB dlt reads as a CSV file; dlt reads a table whole into memory');
   });
 
   it('reads semicolon-separated files (with "." decimals only)', () => {
