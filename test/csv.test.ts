@@ -232,6 +232,28 @@ ${extra}`,
     expect(Array.from(splits.val!.data.labels)).toEqual([1]);
   });
 
+  it('warns, without printing, when the training split holds only one class', () => {
+    write('train.csv', 'x,y,label\n0,10,Adelie\n2,30,Adelie\n');
+    write('test.csv', 'x,y,label\n1,1,Adelie\n');
+    write('val.csv', 'label,x,y\nAdelie,1,1\n');
+    expect(loadSplits(config()).warnings).toEqual([
+      'data.train holds only one class ("Adelie"); a classifier cannot learn anything from it — check label_column and the file',
+    ]);
+    write('train.csv', 'x,y,label\n0,10,3\n2,30,3\n');
+    write('test.csv', 'x,y,label\n1,1,3\n');
+    write('val.csv', 'label,x,y\n3,1,1\n');
+    expect(loadSplits(config()).warnings).toEqual([
+      'data.train holds only one class (label 3); a classifier cannot learn anything from it — check label_column and the file',
+    ]);
+  });
+
+  it('has no warnings when the training split holds two classes or more', () => {
+    write('train.csv', 'x,y,label\n0,10,Adelie\n2,30,Gentoo\n');
+    write('test.csv', 'x,y,label\n1,1,Adelie\n');
+    write('val.csv', 'label,x,y\nAdelie,1,1\n');
+    expect(loadSplits(config()).warnings).toEqual([]);
+  });
+
   it('uses the saved classes when given (as dlt eval does)', () => {
     write('train.csv', 'x,y,label\n0,10,cat\n2,30,dog\n');
     write('test.csv', 'x,y,label\n1,1,emu\n');
