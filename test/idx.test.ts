@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadIdxDataset, readIdx } from '../src/data/idx.js';
+import { checkLabels } from '../src/data/load.js';
 import { InputError } from '../src/errors.js';
 import { fifo, sparseFile } from './support/specialFiles.js';
 
@@ -210,6 +211,13 @@ describe('loadIdxDataset', () => {
   it('notices images and labels given the wrong way round', () => {
     const err = inputError(() => loadIdxDataset(labelFile, images, 'data.train'), labelFile);
     expect(err.message).toContain('swapped');
+  });
+
+  it('names the labels file, the label and its index when a label is not below the number of classes', () => {
+    const data = loadIdxDataset(images, labelFile, 'data.train');
+    const splits = { train: { name: 'train' as const, data, indices: Uint32Array.from([0, 1, 2]) }, warnings: [] };
+    const err = inputError(() => checkLabels(splits, 8), labelFile);
+    expect(err.message).toContain('label 9 at sample 2 is not below the number of classes, 8');
   });
 
   it('passes on errors from either file', () => {

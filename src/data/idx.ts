@@ -164,6 +164,7 @@ export function loadIdxDataset(imagesPath: string, labelsPath: string, role: str
     count,
     sampleShape,
     source: imagesPath,
+    labelSource: labelsPath,
   };
 }
 

@@ -198,14 +198,14 @@ export function checkLabels(splits: Splits, classes: number, classNames?: readon
   }
   for (const split of [splits.train, splits.val, splits.test]) {
     if (!split) continue;
-    const labels = split.data.labels;
+    const { labels, labelSource, source } = split.data;
     for (let i = 0; i < labels.length; i++) {
       const y = labels[i]!;
       if (y < 0 || y >= classes) {
         throw new InputError(
           `label ${y} at sample ${i} is not below the number of classes, ${classes} (the last layer's units); ` +
             `fix the labels or give the last dense layer ${y + 1} or more units`,
-          split.data.source,
+          labelSource ?? source,
         );
       }
     }
