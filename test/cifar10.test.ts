@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
@@ -7,6 +7,7 @@ import { loadDataset } from '../src/data/load.js';
 import { cifar10Record, writeCifar10Folder } from './support/cifar10.js';
 import { dlt, expectInputError, tempDir } from './support/cli.js';
 import { inputErrorOf } from './support/layers.js';
+import { fifo, sparseFile } from './support/specialFiles.js';
 
 const tmp = tempDir('dlt-cifar10-');
 afterAll(() => tmp.cleanup());
@@ -95,6 +96,32 @@ describe('loadCifar10', () => {
     expect(missing.message).toContain('data_batch_1.bin, data_batch_2.bin, data_batch_3.bin, data_batch_4.bin, data_batch_5.bin');
     expect(missing.message).toMatch(/but data_batch_3\.bin is missing/);
     expect(loadCifar10(dir, 'test', 'data.test').count).toBe(1);
+  });
+
+  it('refuses /dev/zero, a pipe or a folder as a batch file at once, naming it', () => {
+    const device = inputErrorOf(() => loadCifar10('/dev/zero', 'train', 'data.train'));
+    expect(device.file).toBe('/dev/zero');
+    expect(device.message).toContain('this is not a regular file (a device, pipe or socket), so it cannot be a CIFAR-10 batch file');
+
+    const dir = writeCifar10Folder(path.join(tmp.dir, 'odd-files'), 1, 1);
+    rmSync(path.join(dir, 'data_batch_2.bin'));
+    const pipe = fifo(dir, 'data_batch_2.bin');
+    const piped = inputErrorOf(() => loadCifar10(dir, 'train', 'data.train'));
+    expect(piped.file).toBe(pipe);
+    expect(piped.message).toContain('so it cannot be a CIFAR-10 batch file');
+
+    rmSync(path.join(dir, 'test_batch.bin'));
+    mkdirSync(path.join(dir, 'test_batch.bin'));
+    const folder = inputErrorOf(() => loadCifar10(dir, 'test', 'data.test'));
+    expect(folder.file).toBe(path.join(dir, 'test_batch.bin'));
+    expect(folder.message).toContain('this is a folder, not a CIFAR-10 batch file');
+  });
+
+  it('refuses a batch file over 1 GiB before reading it', () => {
+    const huge = sparseFile(tmp.dir, 'huge.bin', 1024 ** 3 + 1);
+    const err = inputErrorOf(() => loadCifar10(huge, 'train', 'data.train'));
+    expect(err.file).toBe(huge);
+    expect(err.message).toContain('more than the 1024.0 MiB dlt reads as a CIFAR-10 batch file; a CIFAR-10 batch is 30,730,000 bytes');
   });
 
   it('points at cifar-10-batches-bin when given the folder it was extracted into', () => {

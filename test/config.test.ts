@@ -1,7 +1,10 @@
-import { describe, expect, it } from 'vitest';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { didYouMean } from '../src/config/didYouMean.js';
-import { parseConfig } from '../src/config/load.js';
+import { loadConfig, loadModelConfig, parseConfig } from '../src/config/load.js';
 import { InputError } from '../src/errors.js';
+import { dlt, expectInputError, tempDir } from './support/cli.js';
 
 const good = `name: t
 data:
@@ -102,6 +105,116 @@ describe('config', () => {
   it('lists every problem, each with its own position', () => {
     const msg = problem(good.replace('lr: 0.1', 'lr: 0').replace('units: 8', 'units: 0'));
     expect(msg.split('\n')).toHaveLength(2);
+  });
+});
+
+describe('YAML merge keys', () => {
+  const shared = `name: t
+data:
+  train: {format: spiral, classes: 3}
+model:
+  input: [2]
+  layers:
+    - <<: &dense {type: dense, init: xavier}
+      units: 8
+    - relu
+    - <<: *dense
+      units: 3
+optimizer: {type: sgd, lr: 0.1}
+`;
+
+  it("merge a shared mapping into layers (<<: *dense), the layer's own keys winning", () => {
+    const layers = parseConfig(shared, 'cfg.yaml').model.layers;
+    expect(layers).toEqual([
+      { type: 'dense', units: 8, init: { type: 'xavier' }, bias_init: { type: 'zeros' } },
+      { type: 'relu' },
+      { type: 'dense', units: 3, init: { type: 'xavier' }, bias_init: { type: 'zeros' } },
+    ]);
+    const own = parseConfig(shared.replace('units: 3', 'units: 3\n      init: zeros'), 'cfg.yaml').model.layers[2];
+    expect(own).toMatchObject({ units: 3, init: { type: 'zeros' } });
+    const list = parseConfig(shared.replace('<<: *dense', '<<: [{units: 5, init: zeros}, *dense]'), 'cfg.yaml').model.layers[2];
+    expect(list).toMatchObject({ units: 3, init: { type: 'zeros' } });
+  });
+
+  it('point an error in a merged mapping at where the key is written, for every layer that merges it', () => {
+    const lines = problem(shared.replace('init: xavier}', 'init: xavier, unitz: 3}')).split('\n');
+    expect(lines).toEqual([
+      'cfg.yaml:7:46: model.layers.0.unitz: unknown key "unitz"; did you mean "units"? Allowed keys: type, units, init, bias_init.',
+      'cfg.yaml:7:46: model.layers.2.unitz: unknown key "unitz"; did you mean "units"? Allowed keys: type, units, init, bias_init.',
+    ]);
+    expect(problem(shared.replace('init: xavier}', 'init: xavir}'))).toContain(
+      'cfg.yaml:7:38: model.layers.2.init.type: unknown type "xavir"; did you mean "xavier"?',
+    );
+    // A key of the layer's own still points at the layer.
+    expect(problem(shared.replace('units: 3', 'units: 0'))).toBe('cfg.yaml:11:14: model.layers.2.units: must be at least 1, got 0');
+  });
+
+  it('refuse a merge of something that is not a mapping, at its position', () => {
+    expect(problem(shared.replace('<<: *dense', '<<: 5'))).toBe(
+      'cfg.yaml:10:11: "<<" merges mappings into this one: give it a mapping, an alias of one (<<: *defaults) or a list of them (<<: [*a, *b])',
+    );
+  });
+});
+
+describe('reading a config file', () => {
+  const tmp = tempDir('dlt-config-');
+  afterAll(() => tmp.cleanup());
+
+  it('refuses a key given twice in one mapping, at the second', () => {
+    expect(problem(good.replace('lr: 0.1}', 'lr: 0.1, lr: 0.2}'))).toBe(
+      'cfg.yaml:10:33: the key "lr" is given twice in this mapping (first on line 10); keep one',
+    );
+  });
+
+  it('checks for keys given twice in linear time: a mapping of 40,000 keys takes seconds, not minutes', () => {
+    const keys = Array.from({ length: 40_000 }, (_, k) => `  k${k}: 1\n`).join('');
+    const started = Date.now();
+    expect(problem(`${good}training:\n${keys}`)).toContain('training.k0: unknown key "k0" (also: k1, k2');
+    expect(Date.now() - started).toBeLessThan(20_000);
+  });
+
+  it('refuses a config over 512 KiB before reading it', () => {
+    const big = tmp.write('big.yaml', `${good}${'# padding\n'.repeat(60_000)}`);
+    const stderr = expectInputError(dlt(['train', big], tmp.dir));
+    expect(stderr).toContain(`${big}: the file is 600`);
+    expect(stderr).toContain('more than the 524288 bytes dlt reads as a YAML config; a config is a few kilobytes');
+  });
+
+  it('refuses a device or a folder given as the config, at once', () => {
+    for (const read of [loadConfig, loadModelConfig]) {
+      expect(() => read('/dev/zero')).toThrow(/not a regular file \(a device, pipe or socket\), so it cannot be a YAML config/);
+      expect(() => read(tmp.dir)).toThrow(/this is a folder, not a YAML config/);
+      expect(() => read(path.join(tmp.dir, 'nope.yaml'))).toThrow(/config file not found/);
+    }
+  });
+});
+
+describe('the run name', () => {
+  const tmp = tempDir('dlt-config-');
+  afterAll(() => tmp.cleanup());
+
+  it('may have 200 characters', () => {
+    expect(parseConfig(good.replace('name: t', `name: ${'n'.repeat(200)}`), 'cfg.yaml').name).toHaveLength(200);
+  });
+
+  it('may not have more: the run folder <name>-<YYYYMMDD-HHMMSS> must fit a 255-byte file name', () => {
+    expect(problem(good.replace('name: t', `name: ${'n'.repeat(201)}`))).toBe(
+      'cfg.yaml:1:7: name: must be at most 200 characters (it names the run folder, <name>-<YYYYMMDD-HHMMSS>, and file names are limited to 255 bytes), ' +
+        `got "${'n'.repeat(40)}…" (201 characters)`,
+    );
+  });
+
+  it('is refused by dlt train with exit 2 before any data is read', () => {
+    const config = tmp.write(
+      'long.yaml',
+      good
+        .replace('name: t', `name: ${'x'.repeat(300)}`)
+        .replace('{format: spiral, classes: 3}', '{format: idx, images: missing-images, labels: missing-labels}'),
+    );
+    const stderr = expectInputError(dlt(['train', config, '--out', 'runs'], tmp.dir));
+    expect(stderr).toContain(`${config}:1:7: name: must be at most 200 characters`);
+    expect(stderr).not.toContain('missing-images');
+    expect(existsSync(path.join(tmp.dir, 'runs'))).toBe(false);
   });
 });
 

@@ -2,12 +2,13 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load.js';
-import { Preprocessor } from '../src/data/batcher.js';
 import { type CsvOptions, labelCsvTable, labelMapping, readCsvTable } from '../src/data/csv.js';
 import { checkLabels, loadSplits } from '../src/data/load.js';
+import { Preprocessor } from '../src/data/preprocessor.js';
 import { readSnapshot } from '../src/snapshot/snapshot.js';
 import { dlt, expectInputError, repoRoot, tempDir } from './support/cli.js';
 import { inputErrorOf } from './support/layers.js';
+import { fifo, sparseFile } from './support/specialFiles.js';
 
 const tmp = tempDir('dlt-csv-');
 afterAll(() => tmp.cleanup());
@@ -53,6 +54,34 @@ describe('readCsvTable', () => {
     // The blank line 3 and the quoted line break (lines 5–6) keep the count of lines right.
     expect(Array.from(t.labelLines)).toEqual([2, 4, 5, 7]);
     expect(Array.from(t.labelCols)).toEqual([3, 3, 3, 6]);
+  });
+
+  it('holds exactly the rows in its features, with or without a last line end', () => {
+    for (const text of ['a,species\n1,x\n2,y', 'a,species\n1,x\n2,y\n', 'a,species\n\n1,x\n\n2,y\n\n', '1,x\n2,y']) {
+      const t = read(text, text.startsWith('a') ? named() : named(1, false));
+      expect(t.count).toBe(2);
+      expect(Array.from(t.x)).toEqual([1, 2]);
+    }
+  });
+
+  it('refuses /dev/zero, a pipe or a folder at once, naming it', () => {
+    const pipe = fifo(tmp.dir);
+    for (const [file, what] of [
+      ['/dev/zero', 'this is not a regular file (a device, pipe or socket), so it cannot be a CSV file'],
+      [pipe, 'this is not a regular file (a device, pipe or socket), so it cannot be a CSV file'],
+      [tmp.dir, 'this is a folder, not a CSV file'],
+    ] as const) {
+      const err = inputErrorOf(() => readCsvTable(file, named(), 'data.train'));
+      expect(err.file).toBe(file);
+      expect(err.message).toContain(what);
+    }
+  });
+
+  it('refuses a file over 256 MiB before reading it', () => {
+    const huge = sparseFile(tmp.dir, 'huge.csv', 256 * 1024 * 1024 + 1);
+    const err = inputErrorOf(() => readCsvTable(huge, named(), 'data.train'));
+    expect(err.file).toBe(huge);
+    expect(err.message).toContain('more than the 256.0 MiB dlt reads as a CSV file; dlt reads a table whole into memory');
   });
 
   it('reads semicolon-separated files (with "." decimals only)', () => {
@@ -201,6 +230,28 @@ ${extra}`,
     expect(Array.from(splits.train.data.labels)).toEqual([0, 1, 2, 0]);
     expect(Array.from(splits.test!.data.labels)).toEqual([2, 1]);
     expect(Array.from(splits.val!.data.labels)).toEqual([1]);
+  });
+
+  it('warns, without printing, when the training split holds only one class', () => {
+    write('train.csv', 'x,y,label\n0,10,Adelie\n2,30,Adelie\n');
+    write('test.csv', 'x,y,label\n1,1,Adelie\n');
+    write('val.csv', 'label,x,y\nAdelie,1,1\n');
+    expect(loadSplits(config()).warnings).toEqual([
+      'data.train holds only one class ("Adelie"); a classifier cannot learn anything from it — check label_column and the file',
+    ]);
+    write('train.csv', 'x,y,label\n0,10,3\n2,30,3\n');
+    write('test.csv', 'x,y,label\n1,1,3\n');
+    write('val.csv', 'label,x,y\n3,1,1\n');
+    expect(loadSplits(config()).warnings).toEqual([
+      'data.train holds only one class (label 3); a classifier cannot learn anything from it — check label_column and the file',
+    ]);
+  });
+
+  it('has no warnings when the training split holds two classes or more', () => {
+    write('train.csv', 'x,y,label\n0,10,Adelie\n2,30,Gentoo\n');
+    write('test.csv', 'x,y,label\n1,1,Adelie\n');
+    write('val.csv', 'label,x,y\nAdelie,1,1\n');
+    expect(loadSplits(config()).warnings).toEqual([]);
   });
 
   it('uses the saved classes when given (as dlt eval does)', () => {

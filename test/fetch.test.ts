@@ -123,7 +123,10 @@ function serveWhole(res: http.ServerResponse, body: Buffer): void {
 function serveRange(req: http.IncomingMessage, res: http.ServerResponse, body: Buffer): void {
   const m = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
   const ifRange = req.headers['if-range'];
-  if (!m || (ifRange !== undefined && ifRange !== ETAG)) return serveWhole(res, body);
+  if (!m || (ifRange !== undefined && ifRange !== ETAG)) {
+    serveWhole(res, body);
+    return;
+  }
   const start = Number(m[1]);
   res.writeHead(206, { 'content-length': body.length - start, 'content-range': `bytes ${start}-${body.length - 1}/${body.length}`, etag: ETAG });
   res.end(body.subarray(start));
@@ -278,7 +281,7 @@ describe('downloadVerified', () => {
     expect(err).toBeInstanceOf(RunError);
     expect(err.message).toMatch(
       new RegExp(
-        `^could not download big\\.bin from ${escape(source)}: the connection broke after \\d+ of ${big.length} bytes .*; gave up after 4 attempts`,
+        `^could not download big\\.bin from ${escapeRegExp(source)}: the connection broke after \\d+ of ${big.length} bytes .*; gave up after 4 attempts`,
       ),
     );
     expect(err.message).toContain(`put big.bin into ${dir} by hand`);
@@ -346,7 +349,7 @@ describe('downloadVerified', () => {
   });
 });
 
-function escape(s: string): string {
+function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../src/config/load.js';
 import { parity, spiral, xor } from '../src/data/generated.js';
+import { loadSplits } from '../src/data/load.js';
 import { InputError } from '../src/errors.js';
 import { Rng } from '../src/util/rng.js';
 
@@ -127,5 +129,28 @@ describe('parity', () => {
     expect(() => parity({ bits: 17 })).toThrow(InputError);
     expect(() => parity({ bits: 17 })).toThrow(/at most 16 bits/);
     expect(() => parity({ bits: 0 })).toThrow(InputError);
+  });
+});
+
+describe('loadSplits on generated data', () => {
+  const config = (classes: number, validation = '') =>
+    parseConfig(
+      `data:
+  train: {format: spiral, classes: ${classes}, points_per_class: 20}
+${validation}model: {input: [2], layers: [{type: dense, units: 3}]}
+optimizer: {type: sgd, lr: 0.1}
+`,
+      'cfg.yaml',
+    );
+
+  it('warns when the training split holds a single class', () => {
+    expect(loadSplits(config(1)).warnings).toEqual([
+      'data.train holds only one class (label 0); a classifier cannot learn anything from it — check the labels of data.train',
+    ]);
+  });
+
+  it('says nothing when it holds several, validation held out or not', () => {
+    expect(loadSplits(config(3)).warnings).toEqual([]);
+    expect(loadSplits(config(2, '  validation: {fraction: 0.5}\n')).warnings).toEqual([]);
   });
 });

@@ -5,7 +5,9 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadIdxDataset, readIdx } from '../src/data/idx.js';
+import { checkLabels } from '../src/data/load.js';
 import { InputError } from '../src/errors.js';
+import { fifo, sparseFile } from './support/specialFiles.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dlt-idx-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -15,7 +17,9 @@ function idx(dims: number[], payload: Uint8Array, type = 0x08): Buffer {
   const header = Buffer.alloc(4 + 4 * dims.length);
   header[2] = type;
   header[3] = dims.length;
-  dims.forEach((d, i) => header.writeUInt32BE(d, 4 + 4 * i));
+  dims.forEach((d, i) => {
+    header.writeUInt32BE(d, 4 + 4 * i);
+  });
   return Buffer.concat([header, payload]);
 }
 
@@ -73,6 +77,22 @@ describe('readIdx', () => {
     const err = inputError(() => readIdx(path, 'data.test.images'), path);
     expect(err.message).toContain('file not found');
     expect(err.message).toContain('data.test.images');
+  });
+
+  it('refuses /dev/zero, a pipe or a folder at once, naming it', () => {
+    const pipe = fifo(dir);
+    for (const [file, what] of [
+      ['/dev/zero', 'this is not a regular file (a device, pipe or socket), so it cannot be an IDX file'],
+      [pipe, 'this is not a regular file (a device, pipe or socket), so it cannot be an IDX file'],
+      [dir, 'this is a folder, not an IDX file'],
+    ] as const) {
+      expect(inputError(() => readIdx(file, 'data.train.images'), file).message).toContain(what);
+    }
+  });
+
+  it('refuses a file over 1 GiB before reading it', () => {
+    const huge = sparseFile(dir, 'huge-images', 1024 ** 3 + 1);
+    expect(inputError(() => readIdx(huge, 'data.train.images'), huge).message).toContain('more than the 1024.0 MiB dlt reads as an IDX file');
   });
 
   it('reports an empty file', () => {
@@ -191,6 +211,13 @@ describe('loadIdxDataset', () => {
   it('notices images and labels given the wrong way round', () => {
     const err = inputError(() => loadIdxDataset(labelFile, images, 'data.train'), labelFile);
     expect(err.message).toContain('swapped');
+  });
+
+  it('names the labels file, the label and its index when a label is not below the number of classes', () => {
+    const data = loadIdxDataset(images, labelFile, 'data.train');
+    const splits = { train: { name: 'train' as const, data, indices: Uint32Array.from([0, 1, 2]) }, warnings: [] };
+    const err = inputError(() => checkLabels(splits, 8), labelFile);
+    expect(err.message).toContain('label 9 at sample 2 is not below the number of classes, 8');
   });
 
   it('passes on errors from either file', () => {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isRecord } from './keyPath.js';
 
 /**
  * The config language of SPEC §3, as a zod schema. Validation happens once, here, at
@@ -102,12 +103,14 @@ const preprocess = z
 const classNames = z
   .array(z.string().trim().min(1, { error: 'a class name must not be empty' }))
   .min(2, { error: 'list at least two class names, one per output of the last layer' })
-  .refine((names) => new Set(names).size === names.length, {
-    error: (issue) => {
-      const names = issue.input as string[];
-      const twice = names.find((n, i) => names.indexOf(n) !== i);
-      return `class names must differ; ${JSON.stringify(twice)} is listed twice`;
-    },
+  .superRefine((names, ctx) => {
+    const seen = new Set<string>();
+    const twice = names.find((n) => {
+      if (seen.has(n)) return true;
+      seen.add(n);
+      return false;
+    });
+    if (twice !== undefined) ctx.addIssue({ code: 'custom', message: `class names must differ; ${JSON.stringify(twice)} is listed twice` });
   });
 
 const data = z.strictObject({
@@ -193,11 +196,8 @@ const channelMaxpool = z.strictObject({ type: z.literal('channel_maxpool'), grou
  */
 function layerDefaults(v: unknown): unknown {
   if (typeof v === 'string') return { type: v };
-  if (v && typeof v === 'object' && !Array.isArray(v)) {
-    const o = v as Record<string, unknown>;
-    if ((o.type === 'maxpool2d' || o.type === 'avgpool2d') && o.stride === undefined && Number.isInteger(o.size) && (o.size as number) >= 1)
-      return { ...o, stride: o.size };
-  }
+  const pool = isRecord(v) && (v.type === 'maxpool2d' || v.type === 'avgpool2d');
+  if (pool && v.stride === undefined && typeof v.size === 'number' && Number.isInteger(v.size) && v.size >= 1) return { ...v, stride: v.size };
   return v;
 }
 
@@ -287,9 +287,17 @@ const training = z.strictObject({
   dtype: z.enum(['float32', 'float64']).default('float32'),
 });
 
+/**
+ * The run folder is `<name>-<YYYYMMDD-HHMMSS>` (with `-<k>` when that exists), and a file
+ * name may have at most 255 bytes: 200 ASCII characters leave room for the rest.
+ */
+const MAX_NAME = 200;
 const name = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, { error: 'use letters, digits, ".", "_" and "-" (it names the run folder)' })
+  .max(MAX_NAME, {
+    error: `must be at most ${MAX_NAME} characters (it names the run folder, <name>-<YYYYMMDD-HHMMSS>, and file names are limited to 255 bytes)`,
+  })
   .default('run');
 const seed = nonNegativeInt.max(Number.MAX_SAFE_INTEGER).default(1);
 

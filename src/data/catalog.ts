@@ -122,11 +122,12 @@ export const CATALOG: Readonly<Record<DatasetName, CatalogEntry>> = {
   },
 };
 
-export const DATASET_NAMES: readonly DatasetName[] = Object.keys(CATALOG) as DatasetName[];
+export const DATASET_NAMES: readonly DatasetName[] = Object.values(CATALOG).map((entry) => entry.name);
 
 /** The catalog entry of `name`, or an InputError with a did-you-mean hint. */
 export function catalogEntry(name: string): CatalogEntry {
-  if (Object.hasOwn(CATALOG, name)) return CATALOG[name as DatasetName];
+  const entry = Object.values(CATALOG).find((e) => e.name === name);
+  if (entry) return entry;
   const guess = didYouMean(name, DATASET_NAMES);
   throw new InputError(`unknown dataset "${name}" (known: ${DATASET_NAMES.join(', ')})${guess ? `; did you mean "${guess}"?` : ''}`);
 }

@@ -11,9 +11,11 @@
  * test set test_batch.bin; batches.meta.txt lists the ten class names, one per line
  * (dlt does not need it: labels are used as class indices).
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { InputError } from '../errors.js';
+import { withIo } from '../util/ioError.js';
+import { MAX_DATA_BYTES, readDataFile } from './dataFile.js';
 import type { Dataset } from './dataset.js';
 
 const CLASSES = 10;
@@ -34,7 +36,7 @@ export const CIFAR10_TEST_FILES = ['test_batch.bin'];
  */
 export function loadCifar10(location: string, split: 'train' | 'test', role: string): Dataset {
   const files = batchFiles(location, split, role);
-  const parts = files.map((file) => readBatch(file));
+  const parts = files.map((file) => readBatch(file, role));
   const count = parts.reduce((n, p) => n + p.length / RECORD, 0);
   const x = new Uint8Array(count * PIXELS);
   const labels = new Int32Array(count);
@@ -64,14 +66,14 @@ function batchFiles(location: string, split: 'train' | 'test', role: string): st
       location,
     );
   }
-  if (!statSync(location).isDirectory()) return [location];
+  if (!withIo('read', location, () => statSync(location)).isDirectory()) return [location];
   const expected = split === 'train' ? CIFAR10_TRAIN_FILES : CIFAR10_TEST_FILES;
   const missing = expected.filter((f) => !existsSync(path.join(location, f)));
   if (missing.length > 0) {
     const inner = path.join(location, 'cifar-10-batches-bin');
     const hint = existsSync(inner)
       ? `; the batches seem to be in ${inner} — point ${role}.path there`
-      : readdirSync(location).some((f) => f === 'cifar-10-binary.tar.gz')
+      : withIo('list', location, () => readdirSync(location)).some((f) => f === 'cifar-10-binary.tar.gz')
         ? '; extract cifar-10-binary.tar.gz first (tar xzf cifar-10-binary.tar.gz)'
         : '';
     throw new InputError(
@@ -83,13 +85,12 @@ function batchFiles(location: string, split: 'train' | 'test', role: string): st
   return expected.map((f) => path.join(location, f));
 }
 
-function readBatch(file: string): Uint8Array {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(file);
-  } catch (err) {
-    throw new InputError(`cannot read the batch file (${(err as Error).message})`, file);
-  }
+function readBatch(file: string, role: string): Uint8Array {
+  const bytes = readDataFile(file, `${role}.path`, {
+    what: 'a CIFAR-10 batch file',
+    maxBytes: MAX_DATA_BYTES,
+    tooLargeHint: `a CIFAR-10 batch is ${(10_000 * RECORD).toLocaleString('en')} bytes; check ${role}.path`,
+  });
   if (bytes.length === 0) throw new InputError('the batch file is empty; download and extract CIFAR-10 again', file);
   if (bytes.length % RECORD !== 0) {
     const gzip = bytes[0] === 0x1f && bytes[1] === 0x8b;

@@ -14,4 +14,6 @@ export interface Dataset {
   sampleShape: number[];
   /** Where it came from, for messages (a file path or "spiral(...)"). */
   source: string;
+  /** The file the labels came from, when it is not `source` (IDX keeps them in a file of their own). */
+  labelSource?: string;
 }

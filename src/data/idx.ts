@@ -13,9 +13,9 @@
  * present before anything is allocated from it: a damaged header must give a message,
  * not an out-of-memory crash.
  */
-import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { InputError } from '../errors.js';
+import { MAX_DATA_BYTES, readDataFile } from './dataFile.js';
 import type { Dataset } from './dataset.js';
 
 /** Element types an IDX header may name; dlt reads only unsigned bytes. */
@@ -29,6 +29,7 @@ const IDX_TYPES: Record<number, string> = {
 };
 const UNSIGNED_BYTE = 0x08;
 const MAX_DIMS = 4;
+const TOO_LARGE = 'dlt reads a data set whole into memory, and IDX data sets (MNIST, EMNIST) are far smaller; check the path';
 
 /**
  * Reads one IDX file of unsigned bytes, raw or gzip-compressed (recognised by its magic
@@ -40,7 +41,8 @@ const MAX_DIMS = 4;
  * @throws InputError naming `path` when the file is missing, damaged or not IDX.
  */
 export function readIdx(path: string, role: string): { dims: number[]; data: Uint8Array } {
-  const bytes = decode(readBytes(path, role), path);
+  const raw = readDataFile(path, role, { what: 'an IDX file', maxBytes: MAX_DATA_BYTES, tooLargeHint: TOO_LARGE });
+  const bytes = decode(raw, path);
 
   if (bytes.length === 0) {
     throw new InputError(`the file is empty; ${role} must name an IDX file such as train-images-idx3-ubyte.gz`, path);
@@ -162,44 +164,31 @@ export function loadIdxDataset(imagesPath: string, labelsPath: string, role: str
     count,
     sampleShape,
     source: imagesPath,
+    labelSource: labelsPath,
   };
 }
 
-function readBytes(path: string, role: string): Uint8Array {
-  try {
-    return readFileSync(path);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') {
-      throw new InputError(`file not found; check the path given in ${role} (relative paths resolve against the config file's folder)`, path);
-    }
-    if (code === 'EISDIR') {
-      throw new InputError(`this is a folder; ${role} must name an IDX file such as train-images-idx3-ubyte.gz`, path);
-    }
-    if (code === 'EACCES' || code === 'EPERM') {
-      throw new InputError(`permission denied; make the file readable or copy it somewhere readable`, path);
-    }
-    throw new InputError(`cannot read the file (${(err as Error).message}); check the path given in ${role}`, path);
-  }
-}
-
-/** Gunzips when the bytes start with the gzip magic number, else returns them unchanged. */
+/**
+ * Gunzips when the bytes start with the gzip magic number, else returns them unchanged.
+ * The output is bounded like a raw file, so a small file that inflates without end (a
+ * gzip bomb) stops at MAX_DATA_BYTES instead of filling memory.
+ */
 function decode(raw: Uint8Array, path: string): Uint8Array {
   if (raw.length < 2 || raw[0] !== 0x1f || raw[1] !== 0x8b) return raw;
   try {
-    return gunzipSync(raw);
+    return gunzipSync(raw, { maxOutputLength: MAX_DATA_BYTES });
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
+    const code = err instanceof Error && 'code' in err ? String(err.code) : undefined;
     if (code === 'Z_BUF_ERROR') {
       throw new InputError(
-        `the gzip data is cut short (unexpected end of file); the download was probably interrupted — download ` + `the file again`,
+        'the gzip data is cut short (unexpected end of file); the download was probably interrupted — download the file again',
         path,
       );
     }
     if (code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError) {
-      throw new InputError(`the gzip data decompresses to more than Node.js can hold in memory; this is not a dataset dlt can load`, path);
+      throw new InputError(`the gzip data decompresses to more than ${MAX_DATA_BYTES / 1024 ** 3} GiB; ${TOO_LARGE}`, path);
     }
-    throw new InputError(`the gzip data is corrupt (${(err as Error).message}); download the file again`, path);
+    throw new InputError(`the gzip data is corrupt (${err instanceof Error ? err.message : String(err)}); download the file again`, path);
   }
 }
 

@@ -28,6 +28,11 @@ export interface Splits {
   classes?: readonly string[];
   /** What to call each class in reports: see classNamesOf. */
   classNames?: readonly string[];
+  /**
+   * Problems with the data that do not stop training, one sentence each, for the caller
+   * to show (loadSplits prints nothing); empty when there is nothing to say.
+   */
+  warnings: string[];
 }
 
 /**
@@ -127,12 +132,28 @@ export function loadSplits(config: Config, wanted: ReadonlySet<SplitName> = new 
     const t = loadDataset(data.test, 'data.test', seed, labels, data.class_names).data;
     test = { name: 'test', data: t, indices: range(t.count) };
   }
-  const splits: Splits = { train: { name: 'train', data: train, indices: trainIndices }, val, test };
+  const splits: Splits = { train: { name: 'train', data: train, indices: trainIndices }, val, test, warnings: [] };
   if (labels !== 'indices') splits.classes = labels;
   const names = classNamesOf(config, splits.classes);
   if (names) splits.classNames = names;
   for (const split of [splits.train, val, test]) if (split) checkShape(split, config);
+  const oneClass = singleClass(splits.train, data.train, names);
+  if (oneClass) splits.warnings.push(oneClass);
   return splits;
+}
+
+/**
+ * A warning when every training sample has the same label: the loss is then minimised
+ * by always answering that class, which is nothing learnt. Usually the wrong label column,
+ * or a file sorted by class and cut short.
+ */
+function singleClass(train: Split, spec: DatasetSpec, names: readonly string[] | undefined): string | undefined {
+  const { labels } = train.data;
+  const first = labels[train.indices[0]!];
+  if (first === undefined || train.indices.some((i) => labels[i] !== first)) return undefined;
+  const name = names?.[first];
+  const check = 'format' in spec && spec.format === 'csv' ? 'check label_column and the file' : 'check the labels of data.train';
+  return `data.train holds only one class (${name === undefined ? `label ${first}` : JSON.stringify(name)}); a classifier cannot learn anything from it — ${check}`;
 }
 
 /** Every split's samples must have the model's input shape. */
@@ -177,14 +198,14 @@ export function checkLabels(splits: Splits, classes: number, classNames?: readon
   }
   for (const split of [splits.train, splits.val, splits.test]) {
     if (!split) continue;
-    const labels = split.data.labels;
+    const { labels, labelSource, source } = split.data;
     for (let i = 0; i < labels.length; i++) {
       const y = labels[i]!;
       if (y < 0 || y >= classes) {
         throw new InputError(
           `label ${y} at sample ${i} is not below the number of classes, ${classes} (the last layer's units); ` +
             `fix the labels or give the last dense layer ${y + 1} or more units`,
-          split.data.source,
+          labelSource ?? source,
         );
       }
     }

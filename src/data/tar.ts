@@ -57,9 +57,9 @@ export async function extractTarGz(archive: string, target: string): Promise<Tar
     reader.abort();
     const err = readerError ?? caught;
     if (err instanceof InputError) throw err;
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'Z_DATA_ERROR' || code === 'Z_BUF_ERROR' || code === 'Z_STREAM_ERROR') {
-      throw new InputError(`not a readable .tar.gz: ${(err as Error).message}; delete the file and download it again`, archive);
+    const code = err instanceof Error && 'code' in err ? err.code : undefined;
+    if (err instanceof Error && (code === 'Z_DATA_ERROR' || code === 'Z_BUF_ERROR' || code === 'Z_STREAM_ERROR')) {
+      throw new InputError(`not a readable .tar.gz: ${err.message}; delete the file and download it again`, archive);
     }
     throw err;
   }

@@ -1,9 +1,9 @@
 // Assembling batches: the preprocessing formula x' = (x − offset) / divisor, whether it
 // runs per element or, for bytes under one scale, through a table of the 256 values.
 import { describe, expect, it } from 'vitest';
-import { Preprocessor } from '../src/data/batcher.js';
 import type { Dataset } from '../src/data/dataset.js';
 import type { Split } from '../src/data/load.js';
+import { Preprocessor } from '../src/data/preprocessor.js';
 import { jsKernels, type Kernels } from '../src/tensor/kernels.js';
 import { nativeKernels, nativeStatus } from '../src/tensor/native.js';
 import { Rng } from '../src/util/rng.js';
@@ -18,7 +18,7 @@ function split(x: Dataset['x'], indices: number[]): Split {
 }
 
 function bytes(count: number): Uint8Array {
-  const rng = Rng.derive(5, 'batcher');
+  const rng = Rng.derive(5, 'preprocessor');
   return Uint8Array.from({ length: count * FEATURES }, () => rng.nextInt(256));
 }
 
