@@ -391,6 +391,21 @@ training: {epochs: 20, batch_size: 10}
   });
 });
 
+describe('dlt train on a one-class CSV', () => {
+  it('trains, with one warning on stderr saying so', () => {
+    const dir = path.join(tmp.dir, 'one-class');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, 'train.csv'), 'species,x\nAdelie,1\nAdelie,2\nAdelie,3\n');
+    writeFileSync(
+      path.join(dir, 'one.yaml'),
+      'name: one\ndata:\n  train: {format: csv, path: train.csv, label_column: species}\nmodel: {input: [1], layers: [{type: dense, units: 2}]}\noptimizer: {type: sgd, lr: 0.1}\ntraining: {epochs: 1}\n',
+    );
+    const r = dlt(['train', path.join(dir, 'one.yaml'), '--out', path.join(dir, 'runs')], dir);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('warning: data.train holds only one class ("Adelie"); a classifier cannot learn anything from it — check label_column and the file\n');
+  });
+});
+
 describe('the shipped penguins data', () => {
   it('train.csv and test.csv hold the three species and four numeric features', () => {
     const base = path.join(repoRoot, 'datasets', 'penguins');

@@ -1,7 +1,7 @@
 import type { Reporter } from './reporter.js';
 import type { RunParts } from './runParts.js';
 
-/** The model summary (layer, output shape, parameters, total) and the data, before the first epoch. */
+/** The model summary (layer, output shape, parameters, total), the data and what is odd about it, before the first epoch. */
 export function describeRun(parts: RunParts, reporter: Reporter): void {
   const layers = parts.network.summary();
   const total = layers.reduce((s, l) => s + l.params, 0);
@@ -20,4 +20,5 @@ export function describeRun(parts: RunParts, reporter: Reporter): void {
       `; backend ${kernels.name} (${kernels.threads} thread${kernels.threads === 1 ? '' : 's'}), ${config.training.dtype}` +
       (kernels.note ? ` (${kernels.note})` : ''),
   );
+  for (const warning of splits.warnings) reporter.warn(warning);
 }

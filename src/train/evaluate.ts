@@ -1,5 +1,5 @@
-import type { Preprocessor } from '../data/batcher.js';
 import type { Split } from '../data/load.js';
+import type { Preprocessor } from '../data/preprocessor.js';
 import type { Loss } from '../losses/loss.js';
 import type { Network } from '../model/network.js';
 import { allocate } from '../tensor/types.js';

@@ -1,6 +1,6 @@
 import type { Config } from '../config/schema.js';
-import { Preprocessor } from '../data/batcher.js';
 import { checkLabels, loadSplits, type Splits } from '../data/load.js';
+import { Preprocessor } from '../data/preprocessor.js';
 import type { Loss } from '../losses/loss.js';
 import { buildModel } from '../model/build.js';
 import type { Network } from '../model/network.js';

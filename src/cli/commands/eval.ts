@@ -1,6 +1,6 @@
 import { type Command, Option } from '@commander-js/extra-typings';
-import { Preprocessor } from '../../data/batcher.js';
 import { loadSplits, type SplitName } from '../../data/load.js';
+import { Preprocessor } from '../../data/preprocessor.js';
 import { InputError } from '../../errors.js';
 import { buildModel } from '../../model/build.js';
 import { loadParams } from '../../snapshot/snapshot.js';
