@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { createParam } from '../src/layers/layer.js';
 import { Adagrad } from '../src/optim/adagrad.js';
 import {
   expectClose,
@@ -57,14 +56,5 @@ describe('adagrad: resume and state buffers', () => {
 
   it("slots take the parameters' dtype and length, keyed by parameter name", () => {
     expectSlotsLikeParams(CASE);
-  });
-
-  it('rejects a parameter key that appears twice', () => {
-    const p = createParam('weight', [1], 'float64', true);
-    const twice = [
-      { key: 'dense_1/weight', param: p },
-      { key: 'dense_1/weight', param: p },
-    ];
-    expect(() => new Adagrad(twice, { eps: 1e-10 })).toThrow(/appears twice/);
   });
 });

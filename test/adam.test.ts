@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { createParam } from '../src/layers/layer.js';
 import { Adam } from '../src/optim/adam.js';
 import {
   divergenceWithoutState,
@@ -74,14 +73,5 @@ describe('adam: resume and state buffers', () => {
 
   it("slots take the parameters' dtype and length, keyed by parameter name", () => {
     expectSlotsLikeParams(CASE);
-  });
-
-  it('rejects a parameter key that appears twice', () => {
-    const p = createParam('weight', [1], 'float64', true);
-    const twice = [
-      { key: 'dense_1/weight', param: p },
-      { key: 'dense_1/weight', param: p },
-    ];
-    expect(() => new Adam(twice, { beta1: 0.9, beta2: 0.999, eps: 1e-8 })).toThrow(/appears twice/);
   });
 });

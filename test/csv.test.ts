@@ -402,7 +402,9 @@ describe('dlt train on a one-class CSV', () => {
     );
     const r = dlt(['train', path.join(dir, 'one.yaml'), '--out', path.join(dir, 'runs')], dir);
     expect(r.code).toBe(0);
-    expect(r.stderr).toBe('warning: data.train holds only one class ("Adelie"); a classifier cannot learn anything from it — check label_column and the file\n');
+    expect(r.stderr).toBe(
+      'warning: data.train holds only one class ("Adelie"); a classifier cannot learn anything from it — check label_column and the file\n',
+    );
   });
 });
 

@@ -1,6 +1,5 @@
 import { InputError } from '../errors.js';
-import type { TrainingSignals } from '../train/signals.js';
-import type { StopSignal } from '../train/trainer.js';
+import type { StopSignal, TrainingSignals } from '../train/signals.js';
 
 const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 /** SPEC §2: interrupted by SIGINT or SIGTERM. */

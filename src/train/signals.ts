@@ -1,4 +1,7 @@
-import type { StopSignal } from './trainer.js';
+/** What a signal sets once training has started: finish the batch, snapshot, stop. */
+export interface StopSignal {
+  requested: boolean;
+}
 
 /**
  * How training hears of SIGINT and SIGTERM. The CLI supplies the real one

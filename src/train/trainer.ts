@@ -12,12 +12,8 @@ import type { Reporter } from './reporter.js';
 import { RollingAverage } from './rollingAverage.js';
 import type { RunDirectory } from './runDirectory.js';
 import { type RunParts, stepsPerEpoch } from './runParts.js';
+import type { StopSignal } from './signals.js';
 import { type BatchBuffers, batchBuffers } from './trainStep.js';
-
-/** What the CLI sets when a SIGINT/SIGTERM arrives: finish the batch, snapshot, stop. */
-export interface StopSignal {
-  requested: boolean;
-}
 
 /**
  * A run in training: its parts (runParts.ts), where it stands (progress, epoch order,
