@@ -138,6 +138,15 @@ describe('dlt eval on a damaged snapshot file', () => {
     expect(hashTree(run)).toEqual(before);
   });
 
+  it("a best.safetensors of another run in a run directory is refused, not evaluated as the run's", () => {
+    const run = copyOfRun();
+    cpSync(otherArchitecture, path.join(run, 'best.safetensors'));
+    const before = hashTree(run);
+    const msg = expectInputError(dlt(['eval', run], tmp.dir));
+    expect(msg).toContain(`error: ${path.join(run, 'best.safetensors')}: it belongs to another run or architecture: model.layers.0.units is 32`);
+    expect(hashTree(run)).toEqual(before);
+  });
+
   it('a folder that is not a run: exit 2', () => {
     const dir = path.join(tmp.dir, 'not-a-run-eval');
     mkdirSync(dir);

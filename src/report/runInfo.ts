@@ -6,8 +6,8 @@
  * defensively instead of through the config schema.
  */
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import type { RunDirectory } from '../train/runDirectory.js';
 import { formatNumber } from './scale.js';
 
 export interface RunInfo {
@@ -23,10 +23,10 @@ export interface RunInfo {
 
 type Obj = Record<string, unknown>;
 
-export function readRunInfo(runDir: string, epochsDone: number): RunInfo {
+export function readRunInfo(dir: RunDirectory, epochsDone: number): RunInfo {
   const warnings: string[] = [];
-  const config = readOptional(path.join(runDir, 'config.yaml'), (t) => parseYaml(t) as unknown, warnings);
-  const summary = readOptional(path.join(runDir, 'summary.json'), (t) => JSON.parse(t) as unknown, warnings);
+  const config = readOptional(dir.configFile, (t) => parseYaml(t) as unknown, warnings);
+  const summary = readOptional(dir.summaryFile, (t) => JSON.parse(t) as unknown, warnings);
 
   const c = asObj(config);
   const s = asObj(summary);

@@ -37,7 +37,7 @@ export function plotCommand(runDir: string, options: PlotCommandOptions = {}): P
   const { metricsFile } = dir;
   const metrics = readMetricsFile(metricsFile);
   const epochsDone = metrics.records.reduce((done, r) => (r.kind === 'epoch' ? Math.max(done, r.epoch) : done), 0);
-  const info = readRunInfo(runDir, epochsDone);
+  const info = readRunInfo(dir, epochsDone);
   const title = path.basename(path.resolve(runDir));
   const chart = learningCurves({ title, subtitle: info.subtitle, records: metrics.records, hasValidationSplit: info.hasValidationSplit });
   const html = plotPage({ title: `${title}: learning curves`, svg: chart.svg, facts: info.facts, events: chart.events });
