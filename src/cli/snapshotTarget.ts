@@ -3,6 +3,7 @@ import { InputError } from '../errors.js';
 import { readSnapshot, type Snapshot } from '../snapshot/snapshot.js';
 import { checkBelongsToRun, readRunConfig } from '../train/resumeConfig.js';
 import { RunDirectory } from '../train/runDirectory.js';
+import { withIo } from '../util/ioError.js';
 
 /** Which snapshot of a run directory a reader wants first: eval the best model, inspect where training stands. */
 export type Preference = 'best' | 'latest';
@@ -15,7 +16,7 @@ export type Preference = 'best' | 'latest';
  */
 export function readTargetSnapshot(target: string, prefer: Preference): Snapshot {
   if (!existsSync(target)) throw new InputError('no such run directory or snapshot file', target);
-  if (!statSync(target).isDirectory()) return readSnapshot(target);
+  if (!withIo('read', target, () => statSync(target)).isDirectory()) return readSnapshot(target);
   const dir = RunDirectory.at(target);
   const order = prefer === 'best' ? [dir.bestFile, dir.latestFile] : [dir.latestFile, dir.bestFile];
   const file = order.find((f) => existsSync(f));

@@ -179,7 +179,8 @@ function tensor(name: string, shape: number[], data: FloatArray): NamedTensor {
   return { name, shape, dtype: dtypeName(data), data };
 }
 
-function dtypeName(data: FloatArray): 'F32' | 'F64' {
+/** The safetensors dtype a buffer is stored as. */
+export function dtypeName(data: FloatArray): 'F32' | 'F64' {
   return data instanceof Float32Array ? 'F32' : 'F64';
 }
 

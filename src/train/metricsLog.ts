@@ -48,7 +48,7 @@ export class MetricsLog {
         const fd = withIo('open', file, () => openSync(file, 'a'));
         try {
           withIo('write', file, () => ftruncateSync(fd, cut.bytes));
-          const csv = MetricsCsv.rebuild(csvFile, Buffer.from(bytes.subarray(0, cut.bytes)).toString('utf8'));
+          const csv = MetricsCsv.rebuild(csvFile, bytes.subarray(0, cut.bytes).toString('utf8'));
           return new MetricsLog(file, fd, csv, csvFile, cut.records, cut.lastHash);
         } catch (err) {
           closeSync(fd);

@@ -84,7 +84,7 @@ export class RunDirectory {
         'no such run directory: nothing is there, so it is not a run directory; give the folder dlt train printed on its first line',
         root,
       );
-    if (!statSync(root).isDirectory())
+    if (!withIo('read', root, () => statSync(root)).isDirectory())
       throw new InputError('this is a file, not a run directory; give the folder dlt train printed on its first line', root);
     return new RunDirectory(root);
   }

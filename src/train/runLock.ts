@@ -63,13 +63,12 @@ export class RunLock {
     if (this.released) return;
     this.released = true;
     process.off('exit', this.onExit);
-    const holder = readOwner(this.file);
-    if (holder !== 'gone' && holder !== 'unreadable' && holder.pid === this.owner.pid && holder.host === this.owner.host) {
-      try {
-        unlinkSync(this.file);
-      } catch {
-        // already gone, or the folder went away: nothing left to release
-      }
+    try {
+      const holder = readOwner(this.file);
+      if (holder !== 'gone' && holder !== 'unreadable' && holder.pid === this.owner.pid && holder.host === this.owner.host) unlinkSync(this.file);
+    } catch {
+      // the folder went away or became unreadable: nothing left to release, and a
+      // release (also run as the process exits) must not turn into an error of its own
     }
   }
 }

@@ -1,7 +1,6 @@
 import { InputError } from '../errors.js';
-import { checkParams, encodeSnapshot, loadParams, type Snapshot } from '../snapshot/snapshot.js';
+import { checkParams, dtypeName, encodeSnapshot, loadParams, type Snapshot } from '../snapshot/snapshot.js';
 import type { MetricsPosition, TrainingState } from '../snapshot/trainingState.js';
-import { dtypeOf } from '../tensor/types.js';
 import { VERSION } from '../version.js';
 import { Checkpointer } from './checkpointer.js';
 import { EpochOrder } from './epochOrder.js';
@@ -122,7 +121,7 @@ export function checkSnapshotFits(parts: RunParts, snapshot: Snapshot): void {
     for (const [key, buffer] of buffers) {
       const name = `optim/${key}/${slot}`;
       const t = snapshot.tensors.get(name);
-      if (!t || t.data.length !== buffer.length || t.dtype !== (dtypeOf(buffer) === 'float32' ? 'F32' : 'F64')) {
+      if (!t || t.data.length !== buffer.length || t.dtype !== dtypeName(buffer)) {
         throw new InputError(
           `the snapshot has no usable ${name} for the ${optimizer.type} optimiser; it was written with another optimiser or is damaged — keep the run's optimizer, or start a new run`,
           file,
