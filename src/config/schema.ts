@@ -274,6 +274,19 @@ const regularization = z.strictObject({
   regularize_bias: z.boolean().default(false),
 });
 
+/**
+ * Stop when the monitored value has not improved for `patience` evaluated epochs (see
+ * src/train/earlyStopping.ts); `restore_best` ends an early-stopped run with the best
+ * epoch's parameters.
+ */
+const earlyStopping = z.strictObject({
+  monitor: z.enum(['val_loss', 'val_accuracy', 'train_loss_avg']).default('val_loss'),
+  patience: nonNegativeInt.default(5),
+  min_delta: z.number().min(0, { error: 'must be ≥ 0' }).default(0),
+  restore_best: z.boolean().default(true),
+});
+export type EarlyStoppingSpec = z.infer<typeof earlyStopping>;
+
 const training = z.strictObject({
   epochs: positiveInt.default(10),
   batch_size: positiveInt.default(64),
@@ -285,6 +298,8 @@ const training = z.strictObject({
   keep_snapshots: positiveInt.default(3),
   on_nan: z.enum(['stop', 'rollback']).default('stop'),
   dtype: z.enum(['float32', 'float64']).default('float32'),
+  /** Absent: training runs all its epochs. */
+  early_stopping: earlyStopping.optional(),
 });
 
 /**
@@ -320,6 +335,14 @@ export const configSchema = z
         code: 'custom',
         path: ['schedule', 'monitor'],
         message: `${c.schedule.monitor} needs a validation split: add data.validation (e.g. {fraction: 0.1}) or monitor train_loss_avg`,
+      });
+    }
+    const stopping = c.training.early_stopping;
+    if (stopping && stopping.monitor !== 'train_loss_avg' && !c.data.validation) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['training', 'early_stopping', 'monitor'],
+        message: `${stopping.monitor} needs a validation split, and data.validation is not set: add data.validation (e.g. {fraction: 0.1}) or monitor train_loss_avg`,
       });
     }
   });

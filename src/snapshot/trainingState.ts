@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { optimizerStateSchema } from '../optim/optimizer.js';
 import { closedFormStateSchema, plateauStateSchema, scheduleStateSchema } from '../schedule/schedule.js';
+import { earlyStoppingStateSchema } from '../train/earlyStopping.js';
 
 /**
  * Everything a snapshot holds besides tensors for a resumed run to continue bit for bit
@@ -70,6 +71,8 @@ export const trainingStateSchema = z.strictObject({
   metrics: metricsPositionSchema,
   /** Absent only in states migrated from early version-1 snapshots: the state itself is the rollback point. */
   last_good: rollbackPointSchema.optional(),
+  /** Present when the run stops early (training.early_stopping). */
+  early_stopping: earlyStoppingStateSchema.optional(),
 });
 export type TrainingState = z.infer<typeof trainingStateSchema>;
 

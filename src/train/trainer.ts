@@ -3,6 +3,7 @@ import { checkParams, dtypeName, encodeSnapshot, loadParams, type Snapshot } fro
 import type { MetricsPosition, TrainingState } from '../snapshot/trainingState.js';
 import { VERSION } from '../version.js';
 import { Checkpointer } from './checkpointer.js';
+import { EarlyStopping } from './earlyStopping.js';
 import { EpochOrder } from './epochOrder.js';
 import type { MetricsLog } from './metricsLog.js';
 import { type NanPolicy, nanPolicy } from './nanPolicy.js';
@@ -28,6 +29,7 @@ export class Trainer {
   readonly onNan: NanPolicy;
   readonly batch: BatchBuffers;
   readonly stepsPerEpoch: number;
+  readonly earlyStopping: EarlyStopping | undefined;
 
   constructor(
     readonly parts: RunParts,
@@ -43,6 +45,30 @@ export class Trainer {
     this.onNan = nanPolicy(training.on_nan);
     this.batch = batchBuffers(parts);
     this.stepsPerEpoch = stepsPerEpoch(parts);
+    this.earlyStopping = training.early_stopping ? new EarlyStopping(training.early_stopping) : undefined;
+  }
+
+  /** Whether early stopping has ended training. */
+  get stoppedEarly(): boolean {
+    return (this.earlyStopping?.stoppedAt ?? null) !== null;
+  }
+
+  /**
+   * An early-stopped run with restore_best returns to its best epoch: parameters,
+   * optimiser and the rest of that epoch's state, with early stopping's own state kept
+   * (stopped, now restored); latest becomes that state. Done once, also when a resumed
+   * run finishes a stop its predecessor made.
+   */
+  restoreBestEpoch(): void {
+    const stopping = this.earlyStopping;
+    if (!stopping?.restorePending) return;
+    const final = stopping.toState();
+    const best = this.checkpointer.keptSnapshot();
+    this.restore(best);
+    stopping.fromState({ ...final, restored: true });
+    // (the rollback point of that epoch too: latest must not name one past itself)
+    this.checkpointer.setRollbackPoint(best.state.last_good ?? { epoch: best.state.epoch, metrics: best.state.metrics }, undefined);
+    this.checkpointer.writeLatest();
   }
 
   /** The training state a snapshot taken now holds; `metrics` when the log is not the one to record. */
@@ -65,6 +91,7 @@ export class Trainer {
       backend: parts.kernels.name,
       threads: parts.kernels.threads,
       dlt_version: VERSION,
+      ...(this.earlyStopping ? { early_stopping: this.earlyStopping.toState() } : {}),
     };
   }
 
@@ -98,6 +125,11 @@ export class Trainer {
     progress.rollbacks = state.rollbacks;
     progress.trainSeconds = state.train_seconds;
     this.checkpointer.bestAccuracy = state.best_val_accuracy;
+    // (a run that took up early stopping on resume starts counting from here)
+    if (this.earlyStopping && state.early_stopping) {
+      this.earlyStopping.fromState(state.early_stopping);
+      this.checkpointer.keptEpoch = state.early_stopping.best_epoch;
+    }
   }
 }
 
