@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { classWeightsSpec } from './classWeights.js';
 import { isRecord } from './keyPath.js';
 
 /**
@@ -219,8 +220,8 @@ const model = z.strictObject({
 
 export const lossSpec = typed(
   z.discriminatedUnion('type', [
-    z.strictObject({ type: z.literal('softmax_cross_entropy') }),
-    z.strictObject({ type: z.literal('multiclass_hinge'), margin: positive.default(1) }),
+    z.strictObject({ type: z.literal('softmax_cross_entropy'), class_weights: classWeightsSpec.optional() }),
+    z.strictObject({ type: z.literal('multiclass_hinge'), margin: positive.default(1), class_weights: classWeightsSpec.optional() }),
     z.strictObject({ type: z.literal('squared') }),
     z.strictObject({ type: z.literal('absolute') }),
   ]),

@@ -1,8 +1,10 @@
 import type { Config } from '../config/schema.js';
 import { checkLabels, loadSplits, type Splits } from '../data/load.js';
 import { Preprocessor } from '../data/preprocessor.js';
+import { withBalancedClassWeights } from '../losses/classWeights.js';
 import type { Loss } from '../losses/loss.js';
-import { buildModel } from '../model/build.js';
+import { createLoss } from '../losses/registry.js';
+import { buildNetwork } from '../model/build.js';
 import type { Network } from '../model/network.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import { createOptimizer } from '../optim/registry.js';
@@ -40,14 +42,18 @@ export interface RunParts {
  * Build a run from its config. Reads the data, so every problem with the input (files,
  * labels, shapes) surfaces here, before anything is written. `classes` is a resumed
  * run's class names (from its snapshot), so that CSV labels map as they did before.
+ * The parts' config is the one given with `loss.class_weights: balanced` resolved.
  */
 export function buildRunParts(config: Config, kernels: Kernels, classes?: readonly string[]): RunParts {
   const splits = loadSplits(config, undefined, classes);
-  const { network, loss, noise } = buildModel(config, kernels);
+  const { network, noise } = buildNetwork(config, kernels);
   checkLabels(splits, network.outputSize, config.data.class_names);
+  // class_weights: balanced becomes its list, from the training split: config.yaml and snapshots record the numbers.
+  const resolved = withBalancedClassWeights(config, splits.train, network.outputSize, splits.classNames);
+  const loss = createLoss(resolved.loss, network.outputSize, config.training.dtype);
   const params = network.namedParams();
   return {
-    config,
+    config: resolved,
     kernels,
     splits,
     network,
