@@ -37,7 +37,7 @@ function shiftOf(spec: AugmentSpec): number | undefined {
 }
 
 /** Whether a transform reads its sample as an image [C, H, W] (all but gaussian_noise). */
-export function needsImage(spec: AugmentSpec): boolean {
+function needsImage(spec: AugmentSpec): boolean {
   return spec.type !== 'gaussian_noise';
 }
 
