@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { augmentIssues, augmentList } from './augmentSchema.js';
 import { classWeightsSpec } from './classWeights.js';
 import { isRecord } from './keyPath.js';
 
@@ -120,6 +121,7 @@ const data = z.strictObject({
   validation: z.union([fractionSplit, datasetSpec]).optional(),
   preprocess: preprocess.prefault({}),
   class_names: classNames.optional(),
+  augment: augmentList.optional(),
 });
 
 // ---------------------------------------------------------------- model
@@ -346,6 +348,7 @@ export const configSchema = z
         message: `${stopping.monitor} needs a validation split, and data.validation is not set: add data.validation (e.g. {fraction: 0.1}) or monitor train_loss_avg`,
       });
     }
+    for (const issue of augmentIssues(c.data.augment, c.model.input)) ctx.addIssue({ code: 'custom', ...issue });
   });
 
 /** A validated config with every default filled in. */

@@ -48,6 +48,8 @@ const commonFields = {
   shuffle_rng: rngState,
   /** Dropout stream, as it is now. */
   dropout_rng: rngState,
+  /** data.augment's stream, as it is now; present exactly when the config augments. */
+  augment_rng: rngState.optional(),
   /** The rolling window of batch losses, oldest first. */
   rolling_loss: z.array(finite),
   /** Step count of the optimiser. */

@@ -1,4 +1,5 @@
 import type { Config } from '../config/schema.js';
+import { Augmenter } from '../data/augment.js';
 import { checkLabels, loadSplits, type Splits } from '../data/load.js';
 import { Preprocessor } from '../data/preprocessor.js';
 import { withBalancedClassWeights } from '../losses/classWeights.js';
@@ -19,7 +20,7 @@ import { Rng } from '../util/rng.js';
  * and its loss, the optimiser and regulariser over the model's parameters, the
  * learning-rate schedule, the preprocessing fitted on the training split, and the
  * random streams that training draws from. Each random choice has its own stream of
- * the seed ("init" for weights, "dropout", "shuffle", and one per generated data set),
+ * the seed ("init" for weights, "dropout", "shuffle", "augment", and one per generated data set),
  * so adding dropout does not change the initial weights.
  */
 export interface RunParts {
@@ -36,6 +37,10 @@ export interface RunParts {
   readonly dropoutRng: Rng;
   /** The stream each epoch's shuffle draws from. */
   readonly shuffleRng: Rng;
+  /** data.augment's transforms of the training batches; undefined without augmentation. */
+  readonly augmenter: Augmenter | undefined;
+  /** The stream the augmenter draws from (derived even when there is no augmenter). */
+  readonly augmentRng: Rng;
 }
 
 /**
@@ -52,6 +57,7 @@ export function buildRunParts(config: Config, kernels: Kernels, classes?: readon
   const resolved = withBalancedClassWeights(config, splits.train, network.outputSize, splits.classNames);
   const loss = createLoss(resolved.loss, network.outputSize, config.training.dtype);
   const params = network.namedParams();
+  const augmentRng = Rng.derive(config.seed, 'augment');
   return {
     config: resolved,
     kernels,
@@ -64,6 +70,8 @@ export function buildRunParts(config: Config, kernels: Kernels, classes?: readon
     preprocessor: Preprocessor.fit(config.data.preprocess, splits.train, kernels),
     dropoutRng: noise,
     shuffleRng: Rng.derive(config.seed, 'shuffle'),
+    augmenter: Augmenter.build(config.data.augment, config.model.input, augmentRng),
+    augmentRng,
   };
 }
 

@@ -1,6 +1,7 @@
 import { InputError } from '../errors.js';
 import { checkParams, dtypeName, encodeSnapshot, loadParams, type Snapshot } from '../snapshot/snapshot.js';
 import type { MetricsPosition, TrainingState } from '../snapshot/trainingState.js';
+import { Rng } from '../util/rng.js';
 import { VERSION } from '../version.js';
 import { Checkpointer } from './checkpointer.js';
 import { EarlyStopping } from './earlyStopping.js';
@@ -80,6 +81,7 @@ export class Trainer {
       step: progress.step,
       shuffle_rng: this.order.state(progress.batch > 0),
       dropout_rng: parts.dropoutRng.toState(),
+      ...(parts.augmenter ? { augment_rng: parts.augmentRng.toState() } : {}),
       rolling_loss: this.rolling.toState(),
       schedule: parts.schedule.toState(),
       optimizer: parts.optimizer.toState(),
@@ -118,6 +120,8 @@ export class Trainer {
     parts.schedule.fromState(state.schedule);
     this.order.restore(state.shuffle_rng);
     parts.dropoutRng.setState(state.dropout_rng);
+    // A snapshot of a run that did not augment yet (data.augment added by dlt resume --set) starts the stream afresh.
+    parts.augmentRng.setState(state.augment_rng ?? Rng.derive(parts.config.seed, 'augment').toState());
     this.rolling.fromState(state.rolling_loss);
     progress.epoch = state.epoch;
     progress.batch = state.batch;
