@@ -160,6 +160,42 @@ describe('a run that stops early', () => {
   });
 });
 
+describe('a run that trains all its epochs with early stopping on', () => {
+  const short = (early: string) => config(early).replace('epochs: 60', 'epochs: 12');
+
+  it("restore_best: it ends with the best epoch's parameters too, and is not trained further", () => {
+    const run = trainRun(tmp.write('all.yaml', short('{monitor: val_loss, patience: 50}')), path.join(tmp.dir, 'all'), tmp.dir);
+    expectExit(run, 0);
+    const summary = JSON.parse(readFileSync(path.join(run.runDir, 'summary.json'), 'utf8'));
+    expect(summary).toMatchObject({ stopped_early: false, epochs: 12 });
+    const epochs = metricsWithoutClock(run.runDir).filter((r) => r.kind === 'epoch') as { val_loss: number }[];
+    expect(summary.best_epoch).toBe(
+      stopsAt(
+        spec({ patience: 50 }),
+        epochs.map((e) => e.val_loss),
+      ).best,
+    );
+    expect(summary.best_epoch).toBeLessThan(12); // else this test shows nothing
+    const best = path.join(run.runDir, 'snapshots', `epoch-${String(summary.best_epoch).padStart(4, '0')}.safetensors`);
+    expect(snapshotFingerprint(path.join(run.runDir, 'snapshots', 'latest.safetensors')).tensors).toEqual(snapshotFingerprint(best).tensors);
+    expect(expectInputError(dlt(['resume', run.runDir, '--epochs', '20'], tmp.dir))).toMatch(
+      /the run ended with epoch \d+'s parameters \(restore_best\) \(training\.early_stopping\), so it has nothing left to train/,
+    );
+  });
+
+  it('without restore_best it ends with the last epoch, and --epochs trains it further', () => {
+    const run = trainRun(
+      tmp.write('open.yaml', short('{monitor: val_loss, patience: 50, restore_best: false}')),
+      path.join(tmp.dir, 'open'),
+      tmp.dir,
+    );
+    expectExit(run, 0);
+    const last = path.join(run.runDir, 'snapshots', 'epoch-0012.safetensors');
+    expect(snapshotFingerprint(path.join(run.runDir, 'snapshots', 'latest.safetensors')).tensors).toEqual(snapshotFingerprint(last).tensors);
+    expectExit(dlt(['resume', run.runDir, '--epochs', '14'], tmp.dir), 0);
+  });
+});
+
 describe('bad early_stopping configs', () => {
   it('a monitor that needs validation without a validation split: exit 2 naming both keys', () => {
     const text = config('{monitor: val_accuracy}').replace('  validation: {fraction: 0.3}\n', '');

@@ -12,7 +12,7 @@ export const earlyStoppingStateSchema = z.strictObject({
   bad_epochs: z.number().int().min(0),
   /** The epoch at which training stopped early, or null while it goes on. */
   stopped_at: z.number().int().min(1).nullable(),
-  /** Whether the best epoch's parameters have been restored after the stop (restore_best). */
+  /** Whether the best epoch's parameters have been restored at the end of training (restore_best). */
   restored: z.boolean(),
 });
 export type EarlyStoppingState = z.infer<typeof earlyStoppingStateSchema>;
@@ -23,7 +23,8 @@ export type EarlyStoppingState = z.infer<typeof earlyStoppingStateSchema>;
  * higher for val_accuracy, lower for the losses; the first evaluated epoch always does.
  * After `patience` evaluated epochs in a row without improvement (patience 0: the first
  * one), training stops. Epochs without validation (eval_every > 1) count for nothing, as
- * for the plateau schedule; train_loss_avg is there every epoch.
+ * for the plateau schedule; train_loss_avg is there every epoch. With restore_best, the
+ * run ends — stopped early or not — with the best epoch's parameters (Keras 3's rule).
  */
 export class EarlyStopping {
   private state: EarlyStoppingState = { best: null, best_epoch: 0, bad_epochs: 0, stopped_at: null, restored: false };
@@ -56,9 +57,17 @@ export class EarlyStopping {
     return this.state.best;
   }
 
-  /** Whether the best epoch's parameters are still to be restored: stopped early, restore_best, not done yet. */
-  get restorePending(): boolean {
-    return this.spec.restore_best && this.state.stopped_at !== null && !this.state.restored && this.state.best_epoch > 0;
+  /**
+   * Whether the best epoch's parameters are still to be restored, now that training has
+   * ended (stopped early, or `trainedAll` its epochs): restore_best, a best epoch, not done yet.
+   */
+  restorePending(trainedAll: boolean): boolean {
+    return this.spec.restore_best && (this.state.stopped_at !== null || trainedAll) && !this.state.restored && this.state.best_epoch > 0;
+  }
+
+  /** Whether the run has ended with its best epoch's parameters restored. */
+  get restored(): boolean {
+    return this.state.restored;
   }
 
   markRestored(): void {

@@ -45,10 +45,15 @@ export async function resume(root: string, options: ResumeOptions): Promise<RunS
     // A run with its summary is finished; without one, a run whose epochs are all done was
     // stopped between its final snapshot and its summary, and resuming finishes it.
     const stoppedAt = state.early_stopping?.stopped_at ?? null;
-    const trained = state.epoch >= config.training.epochs || stoppedAt !== null;
-    if (stoppedAt !== null && existsSync(dir.summaryFile)) {
+    const restored = state.early_stopping?.restored ?? false;
+    const trained = state.epoch >= config.training.epochs || stoppedAt !== null || restored;
+    if ((stoppedAt !== null || restored) && existsSync(dir.summaryFile)) {
+      const how =
+        stoppedAt !== null
+          ? `stopped early at epoch ${stoppedAt}`
+          : `ended with epoch ${state.early_stopping?.best_epoch}'s parameters (restore_best)`;
       throw new InputError(
-        `the run stopped early at epoch ${stoppedAt} (training.early_stopping), so it has nothing left to train; start a new run with dlt train`,
+        `the run ${how} (training.early_stopping), so it has nothing left to train; start a new run with dlt train (restore_best: false keeps a run open to --epochs)`,
         dir.root,
       );
     }

@@ -55,14 +55,14 @@ export class Trainer {
   }
 
   /**
-   * An early-stopped run with restore_best returns to its best epoch: parameters,
-   * optimiser and the rest of that epoch's state, with early stopping's own state kept
-   * (stopped, now restored); latest becomes that state. Done once, also when a resumed
-   * run finishes a stop its predecessor made.
+   * At the end of training, with early stopping's restore_best, the run returns to its
+   * best epoch: parameters, optimiser and the rest of that epoch's state, with early
+   * stopping's own state kept (now restored); latest becomes that state. Done once, also
+   * when a resumed run finishes what its predecessor trained.
    */
   restoreBestEpoch(): void {
     const stopping = this.earlyStopping;
-    if (!stopping?.restorePending) return;
+    if (!stopping?.restorePending(this.progress.epoch >= this.parts.config.training.epochs)) return;
     const final = stopping.toState();
     const best = this.checkpointer.keptSnapshot();
     this.restore(best);
