@@ -49,3 +49,6 @@ export class RunError extends DltError {
 export class Interrupted extends DltError {
   readonly exitCode = 130;
 }
+
+/** A signal arrived while train or resume read their input, before anything was written: exit 2, nothing written. */
+export class InterruptedBeforeStart extends InputError {}

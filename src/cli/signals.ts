@@ -1,4 +1,4 @@
-import { InputError } from '../errors.js';
+import { InterruptedBeforeStart } from '../errors.js';
 import type { StopSignal, TrainingSignals } from '../train/signals.js';
 
 const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
@@ -59,11 +59,31 @@ export function trainingSignals(stderr: (text: string) => void): TrainingSignals
       // synchronous stretch. (A short timer does not do: the loop's clock is stale after
       // such a stretch, so the timer fires before the poll.) Three turns, to be sure.
       for (let turn = 0; turn < 3; turn++) await new Promise((resolve) => setImmediate(resolve));
-      if (duringSetup) throw new InputError(`interrupted by ${duringSetup} before training started; nothing was written`);
+      if (duringSetup) throw new InterruptedBeforeStart(`interrupted by ${duringSetup} before training started; nothing was written`);
     },
     startTraining: () => {
       training = true;
       return stop;
     },
+  };
+}
+
+/**
+ * dlt sweep's coordinator: the first SIGINT or SIGTERM calls the `stop` registered (the
+ * engine stops its trials, which snapshot); a second ends dlt at once (exit 130).
+ */
+export function stopRequests(stderr: (text: string) => void): (stop: () => void) => void {
+  handleSignals();
+  return (stop) => {
+    let requested = false;
+    onSignal = (signal) => {
+      if (requested) {
+        stderr(`\n${signal} again: stopping now; running trials still write their snapshot\n`);
+        process.exit(INTERRUPTED);
+      }
+      requested = true;
+      stderr(`\n${signal}: stopping the sweep (send it again to stop at once)\n`);
+      stop();
+    };
   };
 }

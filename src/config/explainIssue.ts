@@ -54,6 +54,7 @@ export function explainIssue(issue: Issue, root: unknown, schema: z.ZodType): { 
       if (value === undefined) return { path: issue.path, text: `missing; expected ${article(issue.expected)}` };
       return { path: issue.path, text: `expected ${article(issue.expected)}, got ${describeValue(value)}` };
     case 'invalid_value': {
+      if (!zodDefault.test(issue.message)) return { path: issue.path, text: issue.message };
       const options = issue.values.map(String);
       const hint = typeof value === 'string' ? didYouMean(value, options) : undefined;
       return {

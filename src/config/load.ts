@@ -66,14 +66,22 @@ export function loadModelConfig(file: string): ModelConfig {
 const MAX_CONFIG_BYTES = 512 * 1024;
 
 function readConfigText(file: string): string {
-  const fix = 'give the path of a YAML config such as configs/quickstart.yaml';
+  return readYamlFile(file, 'config', 'configs/quickstart.yaml');
+}
+
+/**
+ * The text of one of dlt's YAML files (a config, a sweep), refused when missing or larger
+ * than such a file may be; `example` is a file the message points to.
+ */
+export function readYamlFile(file: string, kind: 'config' | 'sweep', example: string): string {
+  const fix = `give the path of a YAML ${kind} such as ${example}`;
   try {
     statSync(file);
   } catch (err) {
-    if (errnoCode(err) === 'ENOENT') throw new InputError(`config file not found; ${fix}`, file);
+    if (errnoCode(err) === 'ENOENT') throw new InputError(`${kind} file not found; ${fix}`, file);
   }
-  const what = 'a YAML config';
-  return readInputFile(file, { what, maxBytes: MAX_CONFIG_BYTES, tooLargeHint: `a config is a few kilobytes; ${fix}` }).toString('utf8');
+  const what = `a YAML ${kind}`;
+  return readInputFile(file, { what, maxBytes: MAX_CONFIG_BYTES, tooLargeHint: `a ${kind} is a few kilobytes; ${fix}` }).toString('utf8');
 }
 
 function assertMapping(value: unknown, file: string): asserts value is object {
@@ -83,7 +91,7 @@ function assertMapping(value: unknown, file: string): asserts value is object {
 }
 
 /** Validate parsed YAML against `schema`, or throw one InputError listing every problem. */
-function validate<T>(schema: z.ZodType<T>, parsed: ParsedYaml, file: string): T {
+export function validate<T>(schema: z.ZodType<T>, parsed: ParsedYaml, file: string): T {
   const { doc, lineCounter, fromSet, value } = parsed;
   const result = schema.safeParse(value, { reportInput: true });
   if (result.success) return result.data;

@@ -203,13 +203,14 @@ const training = z.strictObject({
  * name may have at most 255 bytes: 200 ASCII characters leave room for the rest.
  */
 const MAX_NAME = 200;
-const name = z
+/** A run (or sweep) name: it names a folder. */
+export const runName = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, { error: 'use letters, digits, ".", "_" and "-" (it names the run folder)' })
   .max(MAX_NAME, {
     error: `must be at most ${MAX_NAME} characters (it names the run folder, <name>-<YYYYMMDD-HHMMSS>, and file names are limited to 255 bytes)`,
-  })
-  .default('run');
+  });
+const name = runName.default('run');
 const seed = nonNegativeInt.max(Number.MAX_SAFE_INTEGER).default(1);
 
 export const configSchema = z

@@ -1,5 +1,6 @@
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { writeFileAtomic } from '../util/atomicWrite.js';
+import { csvCell } from '../util/csvCell.js';
 import { withIo } from '../util/ioError.js';
 import { writeAll } from '../util/writeAll.js';
 import type { MetricsRecord } from './metrics.js';
@@ -94,14 +95,4 @@ function parseRecordLine(line: string): Record<string, unknown> | undefined {
 /** One record as a CSV row: a cell per column, empty where the field is absent or null. */
 function csvRow(record: Record<string, unknown>): string {
   return `${CSV_COLUMNS.map((column) => csvCell(record[column])).join(',')}\n`;
-}
-
-/**
- * Numbers as JSON writes them (the shortest text that reads back as the same double),
- * strings as they are, quoted per RFC 4180 when they hold a comma, a quote or a line break.
- */
-function csvCell(value: unknown): string {
-  if (value === null || value === undefined) return '';
-  const text = typeof value === 'string' ? value : JSON.stringify(value);
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }

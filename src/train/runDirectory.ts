@@ -2,6 +2,7 @@ import { accessSync, constants, existsSync, mkdirSync, readdirSync, rmSync, stat
 import path from 'node:path';
 import { InputError } from '../errors.js';
 import { ioError, withIo } from '../util/ioError.js';
+import { createStampedFolder } from '../util/stampedFolder.js';
 
 /** The longest file name most file systems allow, in bytes. */
 const NAME_MAX = 255;
@@ -51,21 +52,29 @@ export class RunDirectory {
 
   /** Create `<outDir>/<name>-<YYYYMMDD-HHMMSS>/` and its snapshots/ folder; `-2`, `-3`, ... when taken. */
   static create(outDir: string, name: string, now: Date = new Date()): RunDirectory {
-    const p = (n: number) => String(n).padStart(2, '0');
-    const stamp = `${now.getFullYear()}${p(now.getMonth() + 1)}${p(now.getDate())}-${p(now.getHours())}${p(now.getMinutes())}${p(now.getSeconds())}`;
-    withIo('create the folder', outDir, () => mkdirSync(outDir, { recursive: true }));
-    for (let k = 1; ; k++) {
-      const root = path.join(outDir, `${name}-${stamp}${k > 1 ? `-${k}` : ''}`);
-      try {
-        mkdirSync(root); // fails with EEXIST when another run took the name: try the next
-      } catch (err) {
-        if (err instanceof Error && 'code' in err && err.code === 'EEXIST') continue;
-        throw ioError(err, 'create the folder', root);
+    return RunDirectory.withSnapshotsFolder(createStampedFolder(outDir, name, now));
+  }
+
+  /**
+   * Create the run directory at exactly `root` (a sweep's `trials/trial-NNNN`), whose
+   * parent exists; refused when something is already there.
+   */
+  static createAt(root: string): RunDirectory {
+    try {
+      mkdirSync(root);
+    } catch (err) {
+      if (err instanceof Error && 'code' in err && err.code === 'EEXIST') {
+        throw new InputError('a run directory is already here; resume it with dlt resume, or train into another folder', root);
       }
-      const dir = new RunDirectory(root);
-      withIo('create the folder', dir.snapshotsDir, () => mkdirSync(dir.snapshotsDir));
-      return dir;
+      throw ioError(err, 'create the folder', root);
     }
+    return RunDirectory.withSnapshotsFolder(root);
+  }
+
+  private static withSnapshotsFolder(root: string): RunDirectory {
+    const dir = new RunDirectory(root);
+    withIo('create the folder', dir.snapshotsDir, () => mkdirSync(dir.snapshotsDir));
+    return dir;
   }
 
   /** An existing run directory, for `dlt resume` (it needs config.yaml and snapshots/). */

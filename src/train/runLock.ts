@@ -10,6 +10,9 @@ import { errnoCode, ioError } from '../util/ioError.js';
 const ownerSchema = z.object({ pid: z.number().int().min(1), host: z.string(), command: z.string().optional(), since: z.string().optional() });
 type Owner = z.infer<typeof ownerSchema>;
 
+/** Another process owns the run directory (exit 2, as any bad input). */
+export class RunDirectoryInUse extends InputError {}
+
 /** Attempts before giving up when other processes keep taking and breaking the lock. */
 const ATTEMPTS = 5;
 
@@ -48,7 +51,7 @@ export class RunLock {
       }
       if (holder.host !== owner.host || isAlive(holder.pid)) {
         const who = [holder.command && `dlt ${holder.command}`, holder.since && `since ${holder.since}`].filter(Boolean).join(', ');
-        throw new InputError(
+        throw new RunDirectoryInUse(
           `run directory in use by pid ${holder.pid} on ${holder.host}${who ? ` (${who})` : ''}; wait for it to finish or stop it (if that process is not dlt, remove the lock file ${file})`,
           path.dirname(file),
         );

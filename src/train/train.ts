@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { stringify as toYaml } from 'yaml';
 import type { Config } from '../config/schema.js';
 import type { Kernels } from '../tensor/kernels.js';
@@ -13,8 +14,10 @@ import { ignoreSignals, type TrainingSignals } from './signals.js';
 import { Trainer } from './trainer.js';
 
 export interface TrainOptions {
-  /** Folder in which the run directory is created. */
+  /** Folder in which the run directory `<name>-<YYYYMMDD-HHMMSS>` is created. */
   outDir: string;
+  /** Instead: the run directory itself, created at exactly this path (a sweep's trials/trial-NNNN). */
+  runDir?: string;
   kernels: Kernels;
   reporter: Reporter;
   signals?: TrainingSignals;
@@ -28,10 +31,11 @@ export interface TrainOptions {
 export async function train(config: Config, options: TrainOptions): Promise<RunSummary> {
   const started = performance.now();
   const { reporter, signals = ignoreSignals } = options;
-  RunDirectory.checkCreatable(options.outDir, config.name);
+  const { runDir } = options;
+  RunDirectory.checkCreatable(runDir === undefined ? options.outDir : path.dirname(runDir), config.name);
   const parts = buildRunParts(config, options.kernels);
   await signals.beforeFirstWrite();
-  const dir = RunDirectory.create(options.outDir, config.name);
+  const dir = runDir === undefined ? RunDirectory.create(options.outDir, config.name) : RunDirectory.createAt(runDir);
   const lock = RunLock.acquire(dir.lockFile, 'train');
   try {
     reporter.runDir(dir.root);
