@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import type { CliContext } from '../src/cli/context.js';
 import { main } from '../src/cli/main.js';
 import { program } from '../src/cli/program.js';
+import { PlainSweepProgress } from '../src/sweep/sweepProgress.js';
 import type { Reporter } from '../src/train/reporter.js';
 import { ignoreSignals } from '../src/train/signals.js';
 import { repoRoot } from './support/cli.js';
@@ -26,6 +27,11 @@ function capture(): CliContext & { out: string; err: string } {
     },
     reporter: () => silent,
     trainingSignals: () => ignoreSignals,
+    stopRequests: () => () => {},
+    sweepProgress: () =>
+      new PlainSweepProgress((text) => {
+        ctx.out += text;
+      }),
   };
   return ctx;
 }

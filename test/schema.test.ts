@@ -8,7 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { configJsonSchema, SCHEMA_FILE, schemaCommand } from '../src/cli/commands/schema.js';
+import { configJsonSchema, SCHEMA_FILE, SWEEP_SCHEMA_FILE, schemaCommand, sweepJsonSchema, sweepSchemaCommand } from '../src/cli/commands/schema.js';
 import { configSchema } from '../src/config/schema.js';
 import { dlt, repoRoot } from './support/cli.js';
 import { validate } from './support/jsonSchema.js';
@@ -213,5 +213,39 @@ describe('the test validator', () => {
     expect(validate(s, 2).join()).toMatch(/matches 2 branches/);
     expect(validate({ anyOf: [{ type: 'number' }, { type: 'integer' }] }, 2)).toEqual([]);
     expect(validate({ anyOf: [{ type: 'string' }, { const: 3 }] }, 2).join()).toMatch(/none of anyOf/);
+  });
+});
+
+describe('dlt schema --sweep and configs/sweeps/', () => {
+  const sweepsDir = path.join(configsDir, 'sweeps');
+  const sweepFiles = readdirSync(sweepsDir).filter((f) => f.endsWith('.yaml'));
+  const sweepModeline = '# yaml-language-server: $schema=../../schema/dlt-sweep.schema.json';
+
+  it('prints the sweep file schema, equal to the committed file', () => {
+    const r = dlt(['schema', '--sweep'], repoRoot);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe(sweepSchemaCommand());
+    expect(
+      readFileSync(path.join(repoRoot, SWEEP_SCHEMA_FILE), 'utf8'),
+      `${SWEEP_SCHEMA_FILE} is stale: run  npx dlt schema --sweep > ${SWEEP_SCHEMA_FILE}`,
+    ).toBe(sweepSchemaCommand());
+  });
+
+  it('rejects a misspelt key, a metric dlt never ranks by, and an empty parameter list', () => {
+    const good = { base: 'x.yaml', parameters: { 'optimizer.lr': { values: [0.1] } } };
+    const sweepSchema = sweepJsonSchema();
+    expect(validate(sweepSchema, good)).toEqual([]);
+    expect(validate(sweepSchema, { ...good, paramters: {} })).not.toEqual([]);
+    expect(validate(sweepSchema, { ...good, metric: { name: 'test_accuracy' } })).not.toEqual([]);
+    expect(validate(sweepSchema, { ...good, parameters: { 'optimizer.lr': { values: [] } } })).not.toEqual([]);
+  });
+
+  it.each(sweepFiles)('%s starts with the yaml-language-server line, passes the schema, and its base is a shipped config', (f) => {
+    const text = readFileSync(path.join(sweepsDir, f), 'utf8');
+    expect(text.split('\n')[0]).toBe(sweepModeline);
+    expect(path.resolve(sweepsDir, sweepModeline.split('$schema=')[1]!)).toBe(path.join(repoRoot, SWEEP_SCHEMA_FILE));
+    const sweep = parseYaml(text) as { base: string };
+    expect(validate(sweepJsonSchema(), sweep)).toEqual([]);
+    expect(configFiles).toContain(path.relative(configsDir, path.resolve(sweepsDir, sweep.base)));
   });
 });

@@ -1,7 +1,8 @@
+import { PlainSweepProgress, type SweepProgress, TtySweepProgress } from '../sweep/sweepProgress.js';
 import type { Reporter } from '../train/reporter.js';
 import type { TrainingSignals } from '../train/signals.js';
 import { PlainReporter, TtyReporter } from './reporters.js';
-import { trainingSignals } from './signals.js';
+import { stopRequests, trainingSignals } from './signals.js';
 
 /**
  * What a command needs from the world outside it: where its output goes, how training
@@ -13,8 +14,12 @@ export interface CliContext {
   stderr(text: string): void;
   /** A live progress bar on a terminal, plain lines otherwise (SPEC §1). */
   reporter(): Reporter;
+  /** dlt sweep's progress: a live line per running trial on a terminal, start and end lines otherwise. */
+  sweepProgress(): SweepProgress;
   /** SIGINT/SIGTERM for dlt train and resume (src/cli/signals.ts). */
   trainingSignals(): TrainingSignals;
+  /** SIGINT/SIGTERM for dlt sweep and dlt worker: registers what the first one does. */
+  stopRequests(): (stop: () => void) => void;
 }
 
 export function processContext(): CliContext {
@@ -22,6 +27,11 @@ export function processContext(): CliContext {
     stdout: (text) => process.stdout.write(text),
     stderr: (text) => process.stderr.write(text),
     reporter: () => (process.stdout.isTTY ? new TtyReporter() : new PlainReporter()),
+    sweepProgress: () => {
+      const write = (text: string) => process.stdout.write(text);
+      return process.stdout.isTTY ? new TtySweepProgress(write) : new PlainSweepProgress(write);
+    },
     trainingSignals: () => trainingSignals((text) => process.stderr.write(text)),
+    stopRequests: () => stopRequests((text) => process.stderr.write(text)),
   };
 }

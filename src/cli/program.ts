@@ -5,6 +5,7 @@ import { registerGradcheck } from './commands/gradcheck.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerResume } from './commands/resume.js';
 import { registerSchema } from './commands/schema.js';
+import { registerSweep } from './commands/sweep.js';
 import { registerTrain } from './commands/train.js';
 import type { CliContext } from './context.js';
 import { jsonOption } from './options.js';
@@ -28,6 +29,7 @@ export function program(ctx: CliContext): Command {
   registerGradcheck(cli, ctx);
   registerSchema(cli, ctx);
   registerInspect(cli, ctx);
+  registerSweep(cli, ctx);
 
   // dlt plot and dlt data load their modules on use: the chart and download code is
   // needed by no other command, so every other command starts without it.

@@ -30,6 +30,7 @@ const KEYWORDS = new Set([
   'minLength',
   'maxLength',
   'pattern',
+  'propertyNames',
   '$ref',
 ]);
 
@@ -86,6 +87,7 @@ function check(schema: Schema, value: unknown, at: string, root: Schema, errors:
     const properties = (schema.properties ?? {}) as Record<string, Schema>;
     for (const key of (schema.required ?? []) as string[]) if (!(key in value)) fail(`missing required key "${key}"`);
     for (const [key, v] of Object.entries(value)) {
+      if (isObject(schema.propertyNames)) check(schema.propertyNames, key, `${at}.${key} (the key)`, root, errors);
       if (key in properties) check(properties[key]!, v, `${at}.${key}`, root, errors);
       else if (schema.additionalProperties === false) fail(`unknown key "${key}"`);
       else if (isObject(schema.additionalProperties)) check(schema.additionalProperties, v, `${at}.${key}`, root, errors);

@@ -1,0 +1,51 @@
+import path from 'node:path';
+import type { Command } from '@commander-js/extra-typings';
+import { defaultParallel, LocalEngine } from '../../sweep/localEngine.js';
+import { runSweep } from '../../sweep/sweep.js';
+import { sweepStatus } from '../../sweep/sweepStatus.js';
+import type { CliContext } from '../context.js';
+import { backendOption, jsonOption, positiveNumber, threadsOption } from '../options.js';
+
+/**
+ * `dlt sweep <sweep.yaml>`: run a hyper-parameter sweep (src/sweep/sweep.ts), on this
+ * machine's cores or, with --queue, through a Redis queue that `dlt worker`s take trials
+ * from; `dlt sweep status <sweep-dir>`: its leaderboard, finished or not.
+ */
+export function registerSweep(cli: Command, ctx: CliContext): void {
+  const sweep = cli
+    .command('sweep')
+    .description('run a hyper-parameter sweep: every trial of a sweep file, here or through a Redis queue; prints the sweep directory first')
+    .argument('<sweep>', 'sweep file (YAML): base config, parameters, method, metric')
+    .option('--out <dir>', 'folder in which the sweep directory is created', 'runs')
+    .option('--parallel <n>', "trials at once on this machine (default: the sweep file's parallel, else cores / threads)", positiveNumber)
+    .option('--queue <url>', 'run the trials through this Redis server (redis://HOST:PORT) and the dlt workers that serve it')
+    .option('--resume <sweep-dir>', 'continue this sweep directory: keep finished trials, resume interrupted ones, run the rest')
+    .addOption(backendOption())
+    .addOption(threadsOption())
+    .action(async (file, opts) => {
+      const progress = ctx.sweepProgress();
+      await runSweep(file, {
+        outDir: opts.out,
+        resumeDir: opts.resume,
+        progress,
+        onStopRequest: ctx.stopRequests(),
+        engine: (dir, loaded) =>
+          new LocalEngine({
+            outDir: path.dirname(dir.root),
+            parallel: opts.parallel ?? loaded.spec.parallel ?? defaultParallel(opts.backend ?? process.env.DLT_BACKEND, opts.threads),
+            backend: opts.backend,
+            threads: opts.threads,
+          }),
+      });
+    });
+
+  sweep
+    .command('status')
+    .description('the leaderboard of a sweep, finished or not')
+    .argument('<sweep-dir>', 'sweep directory created by dlt sweep')
+    .addOption(jsonOption())
+    .action((dir, opts) => {
+      const { status, table } = sweepStatus(dir);
+      ctx.stdout(opts.json ? `${JSON.stringify(status)}\n` : table);
+    });
+}
