@@ -8,34 +8,13 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { expandTrials } from '../src/sweep/trials.js';
 import { dlt, expectInputError, tempDir } from './support/cli.js';
 import { expectExit, expectSameFinalTensors, metricsWithoutClock, spawnDlt, waitFor } from './support/resumeSupport.js';
+import { BASE_CONFIG, epochsLogged, GRID_SWEEP, sweepResults, type TrialResult, withoutRunDirs } from './support/sweepSupport.js';
 
 const tmp = tempDir('dlt-sweep-');
 afterAll(() => tmp.cleanup());
 
-const BASE = `name: spiral-small
-seed: 3
-data:
-  train: {format: spiral, classes: 3, points_per_class: 60, noise: 0.2}
-  validation: {fraction: 0.25}
-model:
-  input: [2]
-  layers:
-    - {type: dense, units: 16}
-    - relu
-    - {type: dense, units: 3, init: xavier}
-optimizer: {type: sgd, lr: 0.1, momentum: 0.9}
-training: {epochs: 8, batch_size: 16}
-`;
-tmp.write('base.yaml', BASE);
-
-const GRID = `name: grid
-base: base.yaml
-method: grid
-metric: {name: val_accuracy, goal: maximize}
-parameters:
-  optimizer.lr: {values: [0.3, 0.03]}
-  model.layers.0.units: {values: [8, 16]}
-`;
+tmp.write('base.yaml', BASE_CONFIG);
+const GRID = GRID_SWEEP;
 const RANDOM = `name: random
 base: base.yaml
 method: random
@@ -47,28 +26,14 @@ parameters:
   training.batch_size: {values: [16, 32]}
 `;
 
-interface Result {
-  id: number;
-  status: string;
-  params: Record<string, unknown>;
-  metric: number | null;
-  epoch: number | null;
-  run_dir: string;
-}
+type Result = TrialResult;
 
 function sweep(file: string, ...extra: string[]) {
   const r = dlt(['sweep', file, '--out', path.join(tmp.dir, 'out'), '--backend', 'js', '--parallel', '2', ...extra], tmp.dir);
   return { ...r, dir: r.stdout.split('\n')[0]! };
 }
 
-function results(dir: string): Result[] {
-  if (!existsSync(path.join(dir, 'results.jsonl'))) return [];
-  return readFileSync(path.join(dir, 'results.jsonl'), 'utf8')
-    .trim()
-    .split('\n')
-    .map((line) => JSON.parse(line) as Result)
-    .sort((a, b) => a.id - b.id);
-}
+const results = sweepResults;
 
 /** The best value of `metric` over a run's epoch records, and its epoch, read independently of dlt's code. */
 function bestOfRun(runDir: string, metric: 'val_accuracy' | 'val_loss', goal: 'maximize' | 'minimize'): { metric: number; epoch: number } {
@@ -194,7 +159,7 @@ describe('a random sweep', () => {
     const a = results(first.dir);
     const b = results(second.dir);
     expect(a).toHaveLength(3);
-    expect(b.map(({ run_dir: _, ...r }) => r)).toEqual(a.map(({ run_dir: _, ...r }) => r));
+    expect(withoutRunDirs(b)).toEqual(withoutRunDirs(a));
     for (const r of a) {
       const lr = r.params['optimizer.lr'] as number;
       expect(lr).toBeGreaterThanOrEqual(0.01);
@@ -221,7 +186,7 @@ parameters:
     expect(ok!.status).toBe('finished');
     expect(bad!.status).toBe('failed');
     expect(bad!.metric).toBeNull();
-    expect((bad as Result & { error: string }).error).toMatch(/NaN|Inf/);
+    expect(bad!.error).toMatch(/NaN|Inf/);
     expect(r.stderr).toMatch(/1 of 2 trials failed/);
   });
 });
@@ -238,9 +203,8 @@ describe('a coordinator stopped and resumed', () => {
     let stdout = '';
     started.child.stdout!.on('data', (s: Buffer) => (stdout += s.toString()));
     // Stop it in the middle of trial 2's training, once it has logged 20 epochs.
-    const log = () => path.join(stdout.split('\n')[0]!, 'trials', 'trial-0002', 'metrics.jsonl');
-    const epochs = () => (existsSync(log()) ? readFileSync(log(), 'utf8').split('"kind":"epoch"').length - 1 : 0);
-    await waitFor(() => stdout.includes('\n') && epochs() >= 20, 120_000, "trial 2's 20th epoch");
+    const trial2 = () => path.join(stdout.split('\n')[0]!, 'trials', 'trial-0002');
+    await waitFor(() => stdout.includes('\n') && epochsLogged(trial2()) >= 20, 120_000, "trial 2's 20th epoch");
     started.child.kill('SIGINT');
     const stopped = await started.done;
     expect(stopped.code).toBe(130);
@@ -255,7 +219,7 @@ describe('a coordinator stopped and resumed', () => {
     expect(resumed.stdout.split('\n')[0]).toBe(dir);
     const got = results(dir);
     const want = results(reference.dir);
-    expect(got.map(({ run_dir: _, ...r }) => r)).toEqual(want.map(({ run_dir: _, ...r }) => r));
+    expect(withoutRunDirs(got)).toEqual(withoutRunDirs(want));
     for (const r of want) {
       const other = got.find((g) => g.id === r.id)!.run_dir;
       expectSameFinalTensors(other, r.run_dir, `trial ${r.id}`);
@@ -270,6 +234,27 @@ describe('a coordinator stopped and resumed', () => {
     tmp.write('grid2.yaml', GRID.replace('[0.3, 0.03]', '[0.3, 0.01]'));
     const message = expectInputError(dlt(['sweep', file, '--resume', first.dir], tmp.dir));
     expect(message).toContain('parameters differs from the sweep recorded');
+  });
+});
+
+describe('one process per trial (dlt sweep --create-only, dlt sweep trial)', () => {
+  it('trials run one by one give the results of a sweep run at once, and --resume collects them', () => {
+    const file = tmp.write('perTrial.yaml', GRID);
+    const reference = sweep(file);
+    expectExit(reference, 0);
+    const created = sweep(file, '--create-only');
+    expectExit(created, 0);
+    expect(readdirSync(path.join(created.dir, 'trials'))).toEqual([]);
+    expect(results(created.dir)).toEqual([]);
+    for (const n of ['1', '2', '3', '4']) expectExit(dlt(['sweep', 'trial', created.dir, n, '--backend', 'js'], tmp.dir), 0);
+    // A trial run again only reads its outcome.
+    const again = dlt(['sweep', 'trial', created.dir, '2', '--backend', 'js'], tmp.dir);
+    expectExit(again, 0);
+    expect(again.stdout).toMatch(/^trial-0002 finished: /m);
+    const collected = dlt(['sweep', file, '--resume', created.dir, '--backend', 'js'], tmp.dir);
+    expectExit(collected, 0);
+    expect(withoutRunDirs(results(created.dir))).toEqual(withoutRunDirs(results(reference.dir)));
+    expect(expectInputError(dlt(['sweep', 'trial', created.dir, '5'], tmp.dir))).toContain('the sweep has no trial 5; its trials are 1 to 4');
   });
 });
 

@@ -7,6 +7,7 @@ import { registerResume } from './commands/resume.js';
 import { registerSchema } from './commands/schema.js';
 import { registerSweep } from './commands/sweep.js';
 import { registerTrain } from './commands/train.js';
+import { registerWorker } from './commands/worker.js';
 import type { CliContext } from './context.js';
 import { jsonOption } from './options.js';
 
@@ -30,6 +31,7 @@ export function program(ctx: CliContext): Command {
   registerSchema(cli, ctx);
   registerInspect(cli, ctx);
   registerSweep(cli, ctx);
+  registerWorker(cli, ctx);
 
   // dlt plot and dlt data load their modules on use: the chart and download code is
   // needed by no other command, so every other command starts without it.

@@ -7,7 +7,7 @@ import { leaderboardTable, rank, rowFromOutcome, type TrialRow, writeLeaderboard
 import { appendResult, readResults } from './results.js';
 import type { TrialJob } from './runTrial.js';
 import { SweepDirectory, sweepRecord } from './sweepDirectory.js';
-import { loadSweep, type Sweep } from './sweepFile.js';
+import { loadSweep, type Sweep, type SweepTrial } from './sweepFile.js';
 import type { SweepProgress } from './sweepProgress.js';
 import type { TrialOutcome } from './trialOutcome.js';
 
@@ -16,6 +16,8 @@ export interface SweepOptions {
   outDir: string;
   /** Continue this sweep directory instead of creating one. */
   resumeDir?: string;
+  /** Create the sweep directory and stop there, every trial queued (for `dlt sweep trial`). */
+  createOnly?: boolean;
   /** The engine, built once the sweep directory is known (the local one needs its folder). */
   engine: (dir: SweepDirectory, sweep: Sweep) => SweepEngine;
   progress: SweepProgress;
@@ -57,16 +59,11 @@ export async function runSweep(file: string, options: SweepOptions): Promise<Swe
     };
     writeLeaderboard(dir.leaderboardFile, rows(), metric, keys);
 
-    const jobs: TrialJob[] = sweep.trials
-      .filter((t) => !outcomes.has(t.id))
-      .map((t) => ({
-        sweep: sweep.spec.name,
-        id: t.id,
-        params: t.params,
-        config: toYaml(t.config),
-        run_path: dir.trialRunPath(t.id),
-        metric,
-      }));
+    const jobs = sweep.trials.filter((t) => !outcomes.has(t.id)).map((t) => trialJob(dir, sweep, t));
+    if (options.createOnly) {
+      options.progress.done(leaderboardTable(rows(), metric, keys));
+      return { dir, ranked: rows() };
+    }
     const engine = options.engine(dir, sweep);
     let stopped = false;
     options.onStopRequest(() => {
@@ -105,8 +102,20 @@ function queuedRow(id: number, params: Record<string, unknown>): TrialRow {
   return { id, status: 'queued', params, metric: null, epoch: null, run_dir: null };
 }
 
+/** A trial as an engine hands it on: everything needed to run it, with its run directory. */
+export function trialJob(dir: SweepDirectory, sweep: Sweep, trial: SweepTrial): TrialJob {
+  return {
+    sweep: sweep.spec.name,
+    id: trial.id,
+    params: trial.params,
+    config: toYaml(trial.config),
+    run_path: dir.trialRunPath(trial.id),
+    metric: sweep.spec.metric,
+  };
+}
+
 /** The sweep directory to continue, which must hold the very trials the sweep file gives now. */
-function reopen(root: string, sweep: Sweep): SweepDirectory {
+export function reopen(root: string, sweep: Sweep): SweepDirectory {
   const dir = SweepDirectory.open(root);
   const recorded = dir.readRecord();
   const now = sweepRecord(sweep);

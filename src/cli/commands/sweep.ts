@@ -1,8 +1,14 @@
 import path from 'node:path';
 import type { Command } from '@commander-js/extra-typings';
+import { RunError } from '../../errors.js';
 import { defaultParallel, LocalEngine } from '../../sweep/localEngine.js';
+import { connectQueue } from '../../sweep/queueConnection.js';
+import { QueueEngine } from '../../sweep/queueEngine.js';
 import { runSweep } from '../../sweep/sweep.js';
 import { sweepStatus } from '../../sweep/sweepStatus.js';
+import { runSweepTrial } from '../../sweep/sweepTrial.js';
+import { trialName } from '../../sweep/trials.js';
+import { selectKernels } from '../../tensor/backend.js';
 import type { CliContext } from '../context.js';
 import { backendOption, jsonOption, positiveNumber, threadsOption } from '../options.js';
 
@@ -20,23 +26,39 @@ export function registerSweep(cli: Command, ctx: CliContext): void {
     .option('--parallel <n>', "trials at once on this machine (default: the sweep file's parallel, else cores / threads)", positiveNumber)
     .option('--queue <url>', 'run the trials through this Redis server (redis://HOST:PORT) and the dlt workers that serve it')
     .option('--resume <sweep-dir>', 'continue this sweep directory: keep finished trials, resume interrupted ones, run the rest')
+    .option('--create-only', 'create the sweep directory with its trials queued and run none (for dlt sweep trial)')
     .addOption(backendOption())
     .addOption(threadsOption())
     .action(async (file, opts) => {
       const progress = ctx.sweepProgress();
-      await runSweep(file, {
-        outDir: opts.out,
-        resumeDir: opts.resume,
-        progress,
-        onStopRequest: ctx.stopRequests(),
-        engine: (dir, loaded) =>
-          new LocalEngine({
-            outDir: path.dirname(dir.root),
-            parallel: opts.parallel ?? loaded.spec.parallel ?? defaultParallel(opts.backend ?? process.env.DLT_BACKEND, opts.threads),
-            backend: opts.backend,
-            threads: opts.threads,
-          }),
+      // The queue is checked first: an unreachable one is bad input (exit 2), before anything is created.
+      let lost: (error: RunError) => void = () => {};
+      const lostQueue = new Promise<RunError>((resolve) => {
+        lost = resolve;
       });
+      let closing = false;
+      const connection = opts.queue === undefined ? undefined : await connectQueue(opts.queue, (error) => closing || lost(error));
+      try {
+        await runSweep(file, {
+          outDir: opts.out,
+          resumeDir: opts.resume,
+          createOnly: opts.createOnly,
+          progress,
+          onStopRequest: ctx.stopRequests(),
+          engine: (dir, loaded) =>
+            connection
+              ? new QueueEngine(connection, dir.name, lostQueue)
+              : new LocalEngine({
+                  outDir: path.dirname(dir.root),
+                  parallel: opts.parallel ?? loaded.spec.parallel ?? defaultParallel(opts.backend ?? process.env.DLT_BACKEND, opts.threads),
+                  backend: opts.backend,
+                  threads: opts.threads,
+                }),
+        });
+      } finally {
+        closing = true;
+        await connection?.quit();
+      }
     });
 
   sweep
@@ -47,5 +69,20 @@ export function registerSweep(cli: Command, ctx: CliContext): void {
     .action((dir, opts) => {
       const { status, table } = sweepStatus(dir);
       ctx.stdout(opts.json ? `${JSON.stringify(status)}\n` : table);
+    });
+
+  sweep
+    .command('trial')
+    .description('run (or resume) one trial of a sweep directory in this process, for schedulers that start a process per trial')
+    .argument('<sweep-dir>', 'sweep directory created by dlt sweep')
+    .argument('<n>', 'trial number, from 1', positiveNumber)
+    .addOption(backendOption())
+    .addOption(threadsOption())
+    .action(async (dir, n, opts) => {
+      const signals = ctx.trainingSignals();
+      const kernels = selectKernels(opts.backend, opts.threads);
+      const outcome = await runSweepTrial(dir, n, { kernels, reporter: ctx.reporter(), signals });
+      if (outcome.status === 'failed') throw new RunError(`${trialName(n)} failed: ${outcome.error ?? ''}`);
+      ctx.stdout(`${trialName(n)} finished: ${outcome.metric ?? '-'} (epoch ${outcome.epoch ?? '-'}), ${outcome.run_dir}\n`);
     });
 }
