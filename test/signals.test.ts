@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { Readable, Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readSafetensors } from '../src/snapshot/safetensors.js';
 import { dlt, repoRoot, tempDir } from './support/cli.js';
@@ -128,16 +129,16 @@ describe('SIGINT and SIGTERM', () => {
 
 describe('a signal before training starts, and during other commands', () => {
   /**
-   * Run dlt and send `signal` as soon as it has a listener for it
-   * (test/support/announce-signals.mjs says so on fd 3): a signal that lands while Node
-   * is still starting would kill it by the default action instead.
+   * Run dlt and send `signal` right after it adds its listener for it, while it waits
+   * there (test/support/announce-signals.mjs): a signal that lands while Node is still
+   * starting would kill it by the default action instead.
    */
   async function signalWhileRunning(args: string[], signal: 'SIGINT' | 'SIGTERM') {
     const announce = path.join(repoRoot, 'test', 'support', 'announce-signals.mjs');
     const child = spawn(process.execPath, ['--import', announce, bin, ...args], {
       cwd: tmp.dir,
       env: { ...process.env, NO_COLOR: '1', DLT_DEBUG: '' },
-      stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+      stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'],
     });
     let stdout = '';
     let stderr = '';
@@ -147,7 +148,18 @@ describe('a signal before training starts, and during other commands', () => {
     child.stderr?.setEncoding('utf8').on('data', (t: string) => {
       stderr += t;
     });
-    child.stdio[3]?.once('data', () => child.kill(signal));
+    const [, , , announced, go] = child.stdio;
+    if (!(announced instanceof Readable) || !(go instanceof Writable)) throw new Error('the child has no fds 3 and 4');
+    let sent = false;
+    announced.setEncoding('utf8').on('data', (text: string) => {
+      for (const name of text.split('\n').filter(Boolean)) {
+        if (name === signal && !sent) {
+          sent = true;
+          child.kill(signal);
+        }
+        go.write('\n');
+      }
+    });
     const [code, killedBy] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('close', (c, k) => resolve([c, k])));
     return { code, killedBy, stdout, stderr };
   }
@@ -162,7 +174,7 @@ describe('a signal before training starts, and during other commands', () => {
     );
     const out = newOut();
     const r = await signalWhileRunning(['train', config, '--out', out], 'SIGINT');
-    expect(r.stdout).toBe('');
+    expect(r.stdout, r.stderr).toBe('');
     expect(r.code).toBe(2);
     expect(r.stderr).toBe('error: interrupted by SIGINT before training started; nothing was written\n');
     expect(existsSync(out)).toBe(false);

@@ -54,9 +54,11 @@ export function trainingSignals(stderr: (text: string) => void): TrainingSignals
   };
   return {
     beforeFirstWrite: async () => {
-      // A signal that arrived during the synchronous setup is dispatched when the event
-      // loop next polls for I/O; waiting on a timer makes it poll (an immediate need not).
-      await new Promise((resolve) => setTimeout(resolve, 5));
+      // A signal that arrived during the synchronous setup reaches its listener when the
+      // event loop polls for I/O; measured, that takes two turns of the loop after a long
+      // synchronous stretch. (A short timer does not do: the loop's clock is stale after
+      // such a stretch, so the timer fires before the poll.) Three turns, to be sure.
+      for (let turn = 0; turn < 3; turn++) await new Promise((resolve) => setImmediate(resolve));
       if (duringSetup) throw new InputError(`interrupted by ${duringSetup} before training started; nothing was written`);
     },
     startTraining: () => {
