@@ -3,6 +3,7 @@ import { Absolute } from '../src/losses/absolute.js';
 import type { Loss } from '../src/losses/loss.js';
 import { MulticlassHinge } from '../src/losses/multiclassHinge.js';
 import { createLoss } from '../src/losses/registry.js';
+import { SoftmaxCrossEntropy } from '../src/losses/softmaxCrossEntropy.js';
 import { Squared } from '../src/losses/squared.js';
 import { Rng } from '../src/util/rng.js';
 
@@ -143,6 +144,106 @@ describe('absolute', () => {
   it('passes a numerical gradient check away from the kinks', () => {
     const { scores, y } = randomBatch(23, 6, 4, awayFromTargets);
     expect(gradcheck(new Absolute(4, 'float64'), scores, y, 6)).toBeLessThan(1e-7);
+  });
+});
+
+/** Every entry of `got` within 1e-14 of `want` (hand-computed fractions are not exact in binary). */
+function expectClose(got: ArrayLike<number>, want: number[]): void {
+  expect(got.length).toBe(want.length);
+  for (const [i, v] of want.entries()) expect(got[i], `entry ${i}`).toBeCloseTo(v, 14);
+}
+
+describe('class weights', () => {
+  // Weights w = [1, 2, 0.5] for classes 0, 1, 2; the batch loss is Σ w_y·ℓ / Σ w_y.
+  const w = f64(1, 2, 0.5);
+
+  it('softmax cross-entropy: weighted mean of −log p_y, gradient w_y·(p − onehot(y))/W', () => {
+    const loss = new SoftmaxCrossEntropy(3, 'float64', w);
+    // sample 0, y = 0: scores [0, 0, 0]       → p = [1/3, 1/3, 1/3], ℓ = ln 3,  w = 1
+    // sample 1, y = 1: scores [0, ln 2, 0]    → e^f = [1, 2, 1], p = [1/4, 1/2, 1/4], ℓ = ln 2, w = 2
+    // sample 2, y = 2: scores [0, 0, ln 2]    → p = [1/4, 1/4, 1/2], ℓ = ln 2, w = 0.5
+    // W = 1 + 2 + 0.5 = 3.5;  L = (ln 3 + 2·ln 2 + 0.5·ln 2)/3.5 = (ln 3 + 2.5·ln 2)/3.5 ≈ 0.80897
+    const scores = f64(0, 0, 0, 0, Math.log(2), 0, 0, 0, Math.log(2));
+    expect(loss.forward(scores, labels(0, 1, 2), 3)).toBeCloseTo((Math.log(3) + 2.5 * Math.log(2)) / 3.5, 14);
+    expect(loss.batchWeight()).toBe(3.5);
+    // row 0: (1/3.5)·([1/3, 1/3, 1/3] − [1, 0, 0]) = [−4/21, 2/21, 2/21]
+    // row 1: (2/3.5)·([1/4, 1/2, 1/4] − [0, 1, 0]) = (4/7)·[1/4, −1/2, 1/4] = [1/7, −2/7, 1/7]
+    // row 2: (0.5/3.5)·([1/4, 1/4, 1/2] − [0, 0, 1]) = (1/7)·[1/4, 1/4, −1/2] = [1/28, 1/28, −1/14]
+    expectClose(list(loss.backward(), 9), [-4 / 21, 2 / 21, 2 / 21, 1 / 7, -2 / 7, 1 / 7, 1 / 28, 1 / 28, -1 / 14]);
+  });
+
+  it('multiclass hinge: weighted mean of the hinge, gradient ±w_y/W; a sample with ℓ = 0 still counts in W', () => {
+    const loss = new MulticlassHinge(3, 'float64', 1, w);
+    // sample 0, y = 0: scores [1, 3, 2.5] → c* = 1, ℓ = 3 + 1 − 1 = 3,     w = 1
+    // sample 1, y = 1: scores [0, 0.5, 2] → c* = 2, ℓ = 2 + 1 − 0.5 = 2.5, w = 2
+    // sample 2, y = 2: scores [0, 1, 5]   → c* = 1, 1 + 1 − 5 = −3 → ℓ = 0, w = 0.5
+    // W = 3.5;  L = (1·3 + 2·2.5 + 0.5·0)/3.5 = 8/3.5 = 16/7
+    const scores = f64(1, 3, 2.5, 0, 0.5, 2, 0, 1, 5);
+    expect(loss.forward(scores, labels(0, 1, 2), 3)).toBeCloseTo(16 / 7, 14);
+    expect(loss.batchWeight()).toBe(3.5);
+    // row 0: ±1/3.5 = ±2/7 at (c* = 1, y = 0); row 1: ±2/3.5 = ±4/7 at (c* = 2, y = 1); row 2: 0
+    expectClose(list(loss.backward(), 9), [-2 / 7, 2 / 7, 0, 0, -4 / 7, 4 / 7, 0, 0, 0]);
+  });
+
+  it('weights all 1 give the unweighted loss and gradient bit for bit', () => {
+    const { scores, y } = randomBatch(31, 7, 3, () => true);
+    const ones = f64(1, 1, 1);
+    for (const [plain, weighted] of [
+      [new SoftmaxCrossEntropy(3, 'float64'), new SoftmaxCrossEntropy(3, 'float64', ones)],
+      [new MulticlassHinge(3, 'float64'), new MulticlassHinge(3, 'float64', 1, ones)],
+    ] as const) {
+      expect(weighted.forward(scores, y, 7)).toBe(plain.forward(scores, y, 7));
+      expect(list(weighted.backward(), 21)).toEqual(list(plain.backward(), 21));
+    }
+  });
+
+  it('a weight of 2 counts a sample as if it were there twice', () => {
+    // batch (a: y = 0, b: y = 1) with w = [1, 2, 1] against the unweighted batch (a, b, b)
+    const a = [0.3, -1.2, 0.8];
+    const b = [1.5, 0.1, -0.4];
+    for (const [weighted, plain] of [
+      [new SoftmaxCrossEntropy(3, 'float64', f64(1, 2, 1)), new SoftmaxCrossEntropy(3, 'float64')],
+      [new MulticlassHinge(3, 'float64', 1, f64(1, 2, 1)), new MulticlassHinge(3, 'float64')],
+    ] as const) {
+      expect(weighted.forward(f64(...a, ...b), labels(0, 1), 2)).toBeCloseTo(plain.forward(f64(...a, ...b, ...b), labels(0, 1, 1), 3), 14);
+      // d/d(b's scores) of the weighted batch = the sum of both copies' gradients in the plain one
+      const dw = list(weighted.backward(), 6);
+      const dp = list(plain.backward(), 9);
+      expectClose(dw, [...dp.slice(0, 3), ...[0, 1, 2].map((c) => dp[3 + c]! + dp[6 + c]!)]);
+    }
+  });
+
+  it('a batch whose samples all have weight 0 has loss 0 and gradient 0, and a NaN score still gives NaN', () => {
+    for (const loss of [new SoftmaxCrossEntropy(3, 'float64', f64(0, 1, 1)), new MulticlassHinge(3, 'float64', 1, f64(0, 1, 1))]) {
+      expect(loss.forward(f64(0.5, 2, -1, 3, 0, 1), labels(0, 0), 2)).toBe(0);
+      expect(list(loss.backward(), 6)).toEqual([0, 0, 0, 0, 0, 0]);
+      expect(loss.forward(f64(0.5, NaN, -1), labels(0), 1)).toBeNaN();
+    }
+  });
+
+  it('pass a numerical gradient check with uneven weights', () => {
+    const weights = f64(0.2, 3, 1, 0);
+    const soft = randomBatch(32, 9, 4, () => true);
+    expect(gradcheck(new SoftmaxCrossEntropy(4, 'float64', weights), soft.scores, soft.y, 9)).toBeLessThan(1e-7);
+    // Away from the hinge's kinks, as in its unweighted check.
+    const hinge = randomBatch(33, 9, 4, (row, label) => {
+      const others = row.filter((_, c) => c !== label).sort((a, b) => b - a);
+      return others[0]! - others[1]! >= 0.1 && Math.abs(others[0]! + 1 - row[label]!) >= 0.1;
+    });
+    expect(gradcheck(new MulticlassHinge(4, 'float64', 1, weights), hinge.scores, hinge.y, 9)).toBeLessThan(1e-7);
+  });
+
+  it('are built by the registry from the config; a list of the wrong length names loss.class_weights', () => {
+    const loss = createLoss({ type: 'softmax_cross_entropy', class_weights: [1, 2, 0.5] }, 3, 'float64');
+    expect(loss.forward(f64(0, 0, 0, 0, 0, 0), labels(0, 1), 2)).toBeCloseTo(Math.log(3), 14);
+    expect(loss.batchWeight?.()).toBe(3);
+    expect(() => createLoss({ type: 'multiclass_hinge', margin: 1, class_weights: [1, 2] }, 3, 'float64')).toThrow(
+      /loss\.class_weights lists 2 weights but the last layer has 3 outputs/,
+    );
+  });
+
+  it('keep log C as the expected initial loss: a weighted mean of log C is log C', () => {
+    expect(new SoftmaxCrossEntropy(4, 'float64', f64(1, 5, 0.5, 2)).initialLoss()).toBe(Math.log(4));
   });
 });
 

@@ -16,7 +16,8 @@ import { expectExit, sha256, trainRun } from './support/resumeSupport.js';
 const tmp = tempDir('dlt-metrics-csv-');
 afterAll(() => tmp.cleanup());
 
-const HEADER = 'kind,epoch,step,loss,loss_avg,lr,train_loss_avg,val_loss,val_accuracy,penalty,samples_per_s,seconds,from,to,reason,action';
+const HEADER =
+  'kind,epoch,step,loss,loss_avg,lr,train_loss_avg,val_loss,val_accuracy,penalty,samples_per_s,seconds,from,to,reason,action,best_epoch,monitor,best';
 /** Wall-clock columns: they differ between any two runs, as in metrics.jsonl. */
 const CLOCK = ['samples_per_s', 'seconds'];
 
@@ -204,7 +205,7 @@ describe('MetricsLog writes metrics.csv beside metrics.jsonl', () => {
 
   it('leaves an unfinished last line of metrics.jsonl out', () => {
     expect(csvFromJsonl('{"kind":"step","epoch":1,"step":2,"loss":1,"loss_avg":1,"lr":0.1}\n{"kind":"ep')).toBe(
-      `${HEADER}\nstep,1,2,1,1,0.1,,,,,,,,,,\n`,
+      `${HEADER}\nstep,1,2,1,1,0.1,,,,,,,,,,,,,\n`,
     );
   });
 });

@@ -71,7 +71,11 @@ export function explainIssue(issue: Issue, root: unknown, schema: z.ZodType): { 
       return { path: issue.path, text: `must be ${op} ${String(bound)}, got ${describeValue(value)}` };
     }
     default:
-      return { path: issue.path, text: issue.message + (value !== undefined ? `, got ${describeValue(value)}` : '') };
+      // A rule about a whole mapping or list (a cross-field check) names what it is about itself.
+      return {
+        path: issue.path,
+        text: issue.message + (value !== undefined && !(typeof value === 'object' && value !== null) ? `, got ${describeValue(value)}` : ''),
+      };
   }
 }
 

@@ -1,125 +1,21 @@
 import { z } from 'zod';
+import { augmentIssues } from './augmentSchema.js';
+import { classWeightsSpec } from './classWeights.js';
+import { data } from './dataSchema.js';
 import { isRecord } from './keyPath.js';
+import { nonNegativeInt, positive, positiveInt, typed, unitInterval } from './schemaPrimitives.js';
 
 /**
- * The config language of SPEC §3, as a zod schema. Validation happens once, here, at
- * the edge; the rest of dlt trusts the parsed object. Every default lives in this
- * file, so the resolved config written into a run directory is exactly what ran.
+ * The config language of SPEC §3, as a zod schema (with the sections in dataSchema.ts,
+ * augmentSchema.ts and classWeights.ts). Validation happens once, here, at the edge;
+ * the rest of dlt trusts the parsed object. Every default lives in these files, so the
+ * resolved config written into a run directory is exactly what ran.
  *
  * The parsed object keeps the YAML's snake_case keys: it *is* the user's language,
  * and the resolved config is written back from it unchanged.
  */
 
-const int = (what: string) => z.number({ error: `expected ${what}` }).int({ error: `expected ${what}, a whole number` });
-const positiveInt = int('a positive whole number').min(1, { error: 'must be at least 1' });
-const nonNegativeInt = int('a whole number ≥ 0').min(0, { error: 'must be ≥ 0' });
-const positive = z.number().gt(0, { error: 'must be > 0' });
-const unitInterval = z.number().min(0, { error: 'must be ≥ 0' }).lt(1, { error: 'must be < 1' });
-
-/** A bare string stands for `{type: <string>}` (SPEC §3: `- relu`). */
-function typed<T extends z.ZodType>(schema: T) {
-  return z.preprocess((v) => (typeof v === 'string' ? { type: v } : v), schema);
-}
-
-// ---------------------------------------------------------------- data
-
-const idxSpec = z.strictObject({
-  format: z.literal('idx'),
-  images: z.string().min(1),
-  labels: z.string().min(1),
-});
-const spiralSpec = z.strictObject({
-  format: z.literal('spiral'),
-  classes: positiveInt.default(3),
-  points_per_class: positiveInt.default(100),
-  noise: z.number().min(0).default(0.2),
-});
-const xorSpec = z.strictObject({
-  format: z.literal('xor'),
-  points: positiveInt.default(200),
-  noise: z.number().min(0).default(0.1),
-});
-const paritySpec = z.strictObject({
-  format: z.literal('parity'),
-  bits: positiveInt.max(16, { error: 'must be at most 16 (2^bits samples are generated)' }).default(8),
-});
-/**
- * A table in a CSV file: one sample per row, the label in `label_column` (a header name,
- * or a 0-based index), every other column a numeric feature. Text labels become class
- * indices in sorted order, decided by data.train (see src/data/csv.ts).
- */
-const csvSpec = z.strictObject({
-  format: z.literal('csv'),
-  path: z.string().min(1),
-  label_column: z.union([z.string().min(1), nonNegativeInt], {
-    error: "expected the label column's header name (label_column: species) or its 0-based index (label_column: 4)",
-  }),
-  /** Whether the first row names the columns. */
-  header: z.boolean().default(true),
-  delimiter: z.string().length(1, { error: 'expected one character, e.g. "," or ";" (a tab is "\\t" in double quotes)' }).default(','),
-});
-/**
- * The CIFAR-10 binary batches. `path` is the folder holding data_batch_1.bin … data_batch_5.bin
- * and test_batch.bin, or one .bin file. `split` picks the batches in a folder; without it,
- * data.train reads the five data batches and data.test reads test_batch.bin.
- */
-const cifar10Spec = z.strictObject({
-  format: z.literal('cifar10'),
-  path: z.string().min(1),
-  split: z.enum(['train', 'test']).optional(),
-});
-/**
- * A data set known by name (src/data/catalog.ts), found in the dataset cache or a known
- * system folder (`dlt data fetch <name>` downloads it). `split` picks its training or
- * test part; without it, data.train reads the training part and data.test the test part.
- */
-const namedSpec = z.strictObject({
-  name: z.enum(['mnist', 'fashion-mnist', 'cifar10']),
-  split: z.enum(['train', 'test']).optional(),
-});
-export const fileSpec = z.discriminatedUnion('format', [idxSpec, csvSpec, cifar10Spec, spiralSpec, xorSpec, paritySpec]);
-export type FileSpec = z.infer<typeof fileSpec>;
-export const datasetSpec = z.union([namedSpec, fileSpec]);
-export type DatasetSpec = z.infer<typeof datasetSpec>;
-
-const fractionSplit = z.strictObject({
-  fraction: z.number().gt(0, { error: 'must be > 0' }).lt(1, { error: 'must be < 1' }),
-});
-
-const preprocess = z
-  .strictObject({
-    scale: positive.optional(),
-    standardize: z.boolean().optional(),
-  })
-  .refine((p) => !(p.scale !== undefined && p.standardize), {
-    error: 'choose one of scale and standardize, not both',
-  });
-
-/**
- * Names of classes 0, 1, …, one per output of the last layer: shown by dlt eval and
- * dlt inspect and written to summary.json. With CSV labels that are names, the list
- * also fixes which class each name is (instead of sorted order).
- */
-const classNames = z
-  .array(z.string().trim().min(1, { error: 'a class name must not be empty' }))
-  .min(2, { error: 'list at least two class names, one per output of the last layer' })
-  .superRefine((names, ctx) => {
-    const seen = new Set<string>();
-    const twice = names.find((n) => {
-      if (seen.has(n)) return true;
-      seen.add(n);
-      return false;
-    });
-    if (twice !== undefined) ctx.addIssue({ code: 'custom', message: `class names must differ; ${JSON.stringify(twice)} is listed twice` });
-  });
-
-const data = z.strictObject({
-  train: datasetSpec,
-  test: datasetSpec.optional(),
-  validation: z.union([fractionSplit, datasetSpec]).optional(),
-  preprocess: preprocess.prefault({}),
-  class_names: classNames.optional(),
-});
+export { type DatasetSpec, datasetSpec, type FileSpec, fileSpec } from './dataSchema.js';
 
 // ---------------------------------------------------------------- model
 
@@ -219,8 +115,8 @@ const model = z.strictObject({
 
 export const lossSpec = typed(
   z.discriminatedUnion('type', [
-    z.strictObject({ type: z.literal('softmax_cross_entropy') }),
-    z.strictObject({ type: z.literal('multiclass_hinge'), margin: positive.default(1) }),
+    z.strictObject({ type: z.literal('softmax_cross_entropy'), class_weights: classWeightsSpec.optional() }),
+    z.strictObject({ type: z.literal('multiclass_hinge'), margin: positive.default(1), class_weights: classWeightsSpec.optional() }),
     z.strictObject({ type: z.literal('squared') }),
     z.strictObject({ type: z.literal('absolute') }),
   ]),
@@ -274,6 +170,19 @@ const regularization = z.strictObject({
   regularize_bias: z.boolean().default(false),
 });
 
+/**
+ * Stop when the monitored value has not improved for `patience` evaluated epochs (see
+ * src/train/earlyStopping.ts); `restore_best` ends an early-stopped run with the best
+ * epoch's parameters.
+ */
+const earlyStopping = z.strictObject({
+  monitor: z.enum(['val_loss', 'val_accuracy', 'train_loss_avg']).default('val_loss'),
+  patience: nonNegativeInt.default(5),
+  min_delta: z.number().min(0, { error: 'must be ≥ 0' }).default(0),
+  restore_best: z.boolean().default(true),
+});
+export type EarlyStoppingSpec = z.infer<typeof earlyStopping>;
+
 const training = z.strictObject({
   epochs: positiveInt.default(10),
   batch_size: positiveInt.default(64),
@@ -285,6 +194,8 @@ const training = z.strictObject({
   keep_snapshots: positiveInt.default(3),
   on_nan: z.enum(['stop', 'rollback']).default('stop'),
   dtype: z.enum(['float32', 'float64']).default('float32'),
+  /** Absent: training runs all its epochs. */
+  early_stopping: earlyStopping.optional(),
 });
 
 /**
@@ -322,6 +233,15 @@ export const configSchema = z
         message: `${c.schedule.monitor} needs a validation split: add data.validation (e.g. {fraction: 0.1}) or monitor train_loss_avg`,
       });
     }
+    const stopping = c.training.early_stopping;
+    if (stopping && stopping.monitor !== 'train_loss_avg' && !c.data.validation) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['training', 'early_stopping', 'monitor'],
+        message: `${stopping.monitor} needs a validation split, and data.validation is not set: add data.validation (e.g. {fraction: 0.1}) or monitor train_loss_avg`,
+      });
+    }
+    for (const issue of augmentIssues(c.data.augment, c.model.input)) ctx.addIssue({ code: 'custom', ...issue });
   });
 
 /** A validated config with every default filled in. */

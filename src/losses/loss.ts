@@ -11,6 +11,12 @@ export interface Loss {
   /** dL/dscores of the mean loss of the last forward, [n × classes], a buffer the loss owns. */
   backward(): FloatArray;
   /**
+   * Present only on losses that take class weights: the denominator of the last forward's
+   * mean, W = Σ_i w_{y_i} (n without weights). A split's loss, computed batch by batch, is
+   * then Σ_batches W·L / Σ_batches W = Σ w·ℓ / Σ w over all its samples.
+   */
+  batchWeight?(): number;
+  /**
    * Present only on losses with kinks (hinge, absolute): a hash of which side of each kink
    * the last forward was on, as Layer.kinkSignature.
    */

@@ -18,7 +18,20 @@ export function buildModel(
   kernels: Kernels,
   dtype: DType = config.training?.dtype ?? 'float32',
 ): { network: Network; loss: Loss; noise: Rng } {
+  const { network, noise } = buildNetwork(config, kernels, dtype);
+  return { network, loss: createLoss(config.loss, network.outputSize, dtype), noise };
+}
+
+/**
+ * The network alone, as buildModel builds it: for a run whose loss needs the network's
+ * number of outputs and the data first (`class_weights: balanced`).
+ */
+export function buildNetwork(
+  config: Omit<ModelSource, 'loss'>,
+  kernels: Kernels,
+  dtype: DType = config.training?.dtype ?? 'float32',
+): { network: Network; noise: Rng } {
   const noise = Rng.derive(config.seed, 'dropout');
   const network = new Network(config.model.layers, config.model.input, { dtype, kernels, rng: Rng.derive(config.seed, 'init'), noise });
-  return { network, loss: createLoss(config.loss, network.outputSize, dtype), noise };
+  return { network, noise };
 }

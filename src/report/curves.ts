@@ -33,7 +33,7 @@ export function sortCurves(records: readonly MetricsRecord[]): Curves {
       lastStep = r.step;
     } else if (r.kind === 'lr_drop') {
       drops.push({ record: r, step: r.reason === NAN_ROLLBACK_REASON ? nanStep : (endStep.get(r.epoch) ?? lastStep) });
-    } else {
+    } else if (r.kind === 'nan') {
       nans.push(r);
       nanStep = r.step;
     }

@@ -17,6 +17,7 @@ const FIELDS: Record<MetricsRecord['kind'], Record<string, FieldType>> = {
   epoch: { epoch: 'count', step: 'count', train_loss_avg: 'number|null', val_loss: 'number|null', val_accuracy: 'number|null', lr: 'positive' },
   lr_drop: { epoch: 'count', from: 'positive', to: 'positive', reason: 'string' },
   nan: { epoch: 'count', step: 'count', loss: 'number|null', lr: 'positive', action: 'string' },
+  early_stop: { epoch: 'count', best_epoch: 'count', monitor: 'string', best: 'number' },
 };
 
 export interface MetricsFile {

@@ -57,6 +57,7 @@ export function readRunInfo(dir: RunDirectory, epochsDone: number): RunInfo {
   } else {
     fact('final training loss (rolling average)', s.train_loss_avg);
     fact('best validation accuracy', accuracy(s.best_val_accuracy));
+    if (s.stopped_early === true) fact('stopped early', `best epoch ${String(s.best_epoch)}`, 'stopped early');
     fact('test loss', s.test_loss);
     fact('test accuracy', accuracy(s.test_accuracy), 'test accuracy $');
     fact('wall time (s)', s.wall_seconds);

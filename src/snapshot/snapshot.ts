@@ -142,6 +142,9 @@ function stateProblem(state: TrainingState, config: Config): string | undefined 
   if (state.rolling_loss.length > config.training.loss_window) {
     return `its rolling loss holds ${state.rolling_loss.length} values but training.loss_window is ${config.training.loss_window}`;
   }
+  const augments = (config.data.augment?.length ?? 0) > 0;
+  if (augments && !state.augment_rng) return 'its config augments the training data (data.augment) but the state has no augment_rng';
+  if (!augments && state.augment_rng) return 'it has an augment_rng but its config has no data.augment';
   if (state.epoch > config.training.epochs) return `epoch ${state.epoch} is past the ${config.training.epochs} epochs of training.epochs`;
   if (state.last_good && state.last_good.epoch > state.epoch)
     return `its rollback point, epoch ${state.last_good.epoch}, is ahead of epoch ${state.epoch}`;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { optimizerStateSchema } from '../optim/optimizer.js';
 import { closedFormStateSchema, plateauStateSchema, scheduleStateSchema } from '../schedule/schedule.js';
+import { earlyStoppingStateSchema } from '../train/earlyStopping.js';
 
 /**
  * Everything a snapshot holds besides tensors for a resumed run to continue bit for bit
@@ -47,6 +48,8 @@ const commonFields = {
   shuffle_rng: rngState,
   /** Dropout stream, as it is now. */
   dropout_rng: rngState,
+  /** data.augment's stream, as it is now; present exactly when the config augments. */
+  augment_rng: rngState.optional(),
   /** The rolling window of batch losses, oldest first. */
   rolling_loss: z.array(finite),
   /** Step count of the optimiser. */
@@ -70,6 +73,8 @@ export const trainingStateSchema = z.strictObject({
   metrics: metricsPositionSchema,
   /** Absent only in states migrated from early version-1 snapshots: the state itself is the rollback point. */
   last_good: rollbackPointSchema.optional(),
+  /** Present when the config sets training.early_stopping: the best value, its epoch, the epochs since it. */
+  early_stopping: earlyStoppingStateSchema.optional(),
 });
 export type TrainingState = z.infer<typeof trainingStateSchema>;
 

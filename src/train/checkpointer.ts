@@ -1,5 +1,6 @@
 import { readFileSync, rmSync } from 'node:fs';
 import type { Config } from '../config/schema.js';
+import { decodeSnapshot, readSnapshot, type Snapshot } from '../snapshot/snapshot.js';
 import type { MetricsPosition, RollbackPoint } from '../snapshot/trainingState.js';
 import { writeFileAtomic } from '../util/atomicWrite.js';
 import { withIo } from '../util/ioError.js';
@@ -11,6 +12,9 @@ import type { RunDirectory } from './runDirectory.js';
  *   keeping the newest `keep_snapshots` epoch files;
  * - `best.safetensors` whenever validation accuracy improves;
  * - `latest` alone when a signal stops the run inside an epoch;
+ * - with early stopping, the epoch snapshot of every epoch that improves its monitor, even
+ *   off the cadence, and that of the best one is never pruned: an early-stopped run
+ *   restores it (restore_best), also after a resume;
  * and the rollback point: the state on_nan: rollback returns to (the last epoch snapshot
  * on the cadence, or the initial state), kept in memory when the policy needs it.
  * Every file is written atomically, so a crash leaves the previous one intact.
@@ -22,6 +26,10 @@ export class Checkpointer {
   private pointBytes: Uint8Array | undefined;
   /** latest.safetensors is a snapshot past the rollback point (a run resumed from inside an epoch). */
   private latestAhead = false;
+  /** The early-stopping best epoch, whose snapshot is kept; 0 for none. */
+  keptEpoch = 0;
+  /** That snapshot's bytes, when this process wrote it (a resumed run reads the file). */
+  private keptBytes: Uint8Array | undefined;
 
   constructor(
     private readonly dir: RunDirectory,
@@ -54,10 +62,11 @@ export class Checkpointer {
    * its validation accuracy, if it had validation. Writes best and the epoch snapshot as
    * the cadence says; an epoch snapshot becomes the rollback point.
    */
-  epochEnd(epoch: number, valAccuracy: number | null, metrics: MetricsPosition): void {
+  epochEnd(epoch: number, valAccuracy: number | null, metrics: MetricsPosition, stopping: { improved: boolean; stop: boolean }): void {
     const improved = valAccuracy !== null && (this.bestAccuracy === null || valAccuracy > this.bestAccuracy);
     if (improved) this.bestAccuracy = valAccuracy;
-    const onCadence = epoch % this.training.snapshot_every === 0 || epoch === this.training.epochs;
+    const onCadence = epoch % this.training.snapshot_every === 0 || epoch === this.training.epochs || stopping.stop || stopping.improved;
+    if (stopping.improved) this.keptEpoch = epoch;
     if (onCadence) this.point = { epoch, metrics };
     if (!improved && !onCadence) return;
     const bytes = this.capture();
@@ -69,12 +78,24 @@ export class Checkpointer {
     if (!onCadence) return;
     writeFileAtomic(this.dir.epochFile(epoch), bytes);
     writeFileAtomic(this.dir.latestFile, bytes);
-    const epochs = this.dir.epochFiles();
+    if (stopping.improved) this.keptBytes = this.training.early_stopping?.restore_best ? bytes : undefined;
+    const epochs = this.dir.epochFiles().filter((e) => e.epoch !== this.keptEpoch);
     for (const { file } of epochs.slice(0, Math.max(0, epochs.length - this.training.keep_snapshots))) {
       withIo('remove', file, () => rmSync(file, { force: true }));
     }
     if (this.pointBytes !== undefined) this.pointBytes = bytes;
     this.latestAhead = false;
+  }
+
+  /** The kept (early-stopping best) epoch's snapshot: from memory, or its file. */
+  keptSnapshot(): Snapshot {
+    const file = this.dir.epochFile(this.keptEpoch);
+    return this.keptBytes ? decodeSnapshot(this.keptBytes, file) : readSnapshot(file);
+  }
+
+  /** Replace latest by the run as it stands (an early-stopped run restored to its best epoch). */
+  writeLatest(): void {
+    writeFileAtomic(this.dir.latestFile, this.capture());
   }
 
   /** A signal stopped the run inside an epoch: write latest. */

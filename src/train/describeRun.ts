@@ -20,5 +20,8 @@ export function describeRun(parts: RunParts, reporter: Reporter): void {
       `; backend ${kernels.name} (${kernels.threads} thread${kernels.threads === 1 ? '' : 's'}), ${config.training.dtype}` +
       (kernels.note ? ` (${kernels.note})` : ''),
   );
+  const { loss } = config;
+  if ('class_weights' in loss && Array.isArray(loss.class_weights))
+    reporter.info(`class weights (${loss.type}): ${loss.class_weights.map((w) => Number(w.toPrecision(4))).join(', ')}`);
   for (const warning of splits.warnings) reporter.warn(warning);
 }

@@ -5,8 +5,9 @@ import type { Trainer } from './trainer.js';
 
 /**
  * The end of epoch `epoch`: validate (every `eval_every` epochs and after the last),
- * record the epoch, let the schedule set the next epoch's learning rate, and let the
- * checkpointer write what the cadence and the best accuracy call for.
+ * record the epoch, let the schedule set the next epoch's learning rate, let early
+ * stopping judge the epoch, and let the checkpointer write what the cadence, the best
+ * accuracy and early stopping call for.
  */
 export function endEpoch(t: Trainer, epoch: number, seconds: number, samplesPerSecond: number): EpochRecord {
   const { parts, progress, log, reporter } = t;
@@ -37,6 +38,19 @@ export function endEpoch(t: Trainer, epoch: number, seconds: number, samplesPerS
   }
   progress.epoch = epoch;
   progress.batch = 0;
-  t.checkpointer.epochEnd(epoch, validation ? validation.accuracy : null, log.position);
+  const stopping = t.earlyStopping?.epochEnd(epoch, record) ?? { improved: false, stop: false };
+  if (stopping.stop) recordEarlyStop(t, epoch);
+  t.checkpointer.epochEnd(epoch, validation ? validation.accuracy : null, log.position, stopping);
   return record;
+}
+
+/** Say in the log and on the terminal that training stops here, and why. */
+function recordEarlyStop(t: Trainer, epoch: number): void {
+  const stopping = t.earlyStopping;
+  if (!stopping || stopping.best === null) return;
+  const { monitor, patience } = stopping.spec;
+  t.log.append({ kind: 'early_stop', epoch, best_epoch: stopping.bestEpoch, monitor, best: stopping.best });
+  t.reporter.info(
+    `early stop after epoch ${epoch}: ${monitor} has not improved on ${stopping.best} (epoch ${stopping.bestEpoch}) for ${patience} evaluated epoch${patience === 1 ? '' : 's'}`,
+  );
 }

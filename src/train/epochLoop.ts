@@ -16,7 +16,7 @@ export async function runEpochs(t: Trainer): Promise<EpochRecord | undefined> {
   const { epochs } = t.parts.config.training;
   const pause = pacer(YIELD_EVERY_MS); // across epochs: epochs shorter than that must still let signals in
   let last: EpochRecord | undefined;
-  while (t.progress.epoch < epochs) {
+  while (t.progress.epoch < epochs && !t.stoppedEarly) {
     const epoch = t.progress.epoch + 1;
     t.order.begin();
     t.reporter.epochStart(epoch, epochs, t.stepsPerEpoch);

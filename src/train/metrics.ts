@@ -48,7 +48,16 @@ export interface LrDropRecord {
   reason: string;
 }
 
-export type MetricsRecord = StepRecord | EpochRecord | NanRecord | LrDropRecord;
+/** Training stopped early (training.early_stopping): `monitor` had not beaten `best`, reached at `best_epoch`. */
+export interface EarlyStopRecord {
+  kind: 'early_stop';
+  epoch: number;
+  best_epoch: number;
+  monitor: string;
+  best: number;
+}
+
+export type MetricsRecord = StepRecord | EpochRecord | NanRecord | LrDropRecord | EarlyStopRecord;
 
 /** An epoch record read back from a log (dlt resume finishing a run): parsed, not trusted. */
 export const epochRecordSchema = z.object({

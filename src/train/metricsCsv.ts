@@ -27,6 +27,9 @@ const COLUMNS = {
   to: true,
   reason: true,
   action: true,
+  best_epoch: true,
+  monitor: true,
+  best: true,
 } satisfies Record<RecordField, true>;
 export const CSV_COLUMNS = Object.keys(COLUMNS);
 

@@ -44,7 +44,19 @@ export async function resume(root: string, options: ResumeOptions): Promise<RunS
     const { state } = snapshot;
     // A run with its summary is finished; without one, a run whose epochs are all done was
     // stopped between its final snapshot and its summary, and resuming finishes it.
-    const trained = state.epoch >= config.training.epochs;
+    const stoppedAt = state.early_stopping?.stopped_at ?? null;
+    const restored = state.early_stopping?.restored ?? false;
+    const trained = state.epoch >= config.training.epochs || stoppedAt !== null || restored;
+    if ((stoppedAt !== null || restored) && existsSync(dir.summaryFile)) {
+      const how =
+        stoppedAt !== null
+          ? `stopped early at epoch ${stoppedAt}`
+          : `ended with epoch ${state.early_stopping?.best_epoch}'s parameters (restore_best)`;
+      throw new InputError(
+        `the run ${how} (training.early_stopping), so it has nothing left to train; start a new run with dlt train (restore_best: false keeps a run open to --epochs)`,
+        dir.root,
+      );
+    }
     if (trained && existsSync(dir.summaryFile)) {
       throw new InputError(`the run has already completed its ${config.training.epochs} epochs; use --epochs N to train further`, dir.root);
     }
@@ -55,7 +67,10 @@ export async function resume(root: string, options: ResumeOptions): Promise<RunS
 
     reporter.runDir(dir.root);
     reporter.info(`resuming from ${snapshot.file}: ${state.epoch} epochs and ${state.batch} batches done, step ${state.step}`);
-    if (trained) reporter.info('every epoch is done but the run has no summary.json: finishing it (test evaluation, summary)');
+    if (trained) {
+      const done = stoppedAt !== null ? `the run stopped early at epoch ${stoppedAt}` : 'every epoch is done';
+      reporter.info(`${done} but the run has no summary.json: finishing it (test evaluation, summary)`);
+    }
     warnOnBackendChange(state.backend, state.threads, kernels, reporter);
     for (const c of changes) reporter.info(`config change: ${c.key}: ${c.from} → ${c.to}`);
     if (changes.length > 0) writeFileAtomic(dir.configFile, toYaml(config));

@@ -35,7 +35,7 @@ export async function train(config: Config, options: TrainOptions): Promise<RunS
   const lock = RunLock.acquire(dir.lockFile, 'train');
   try {
     reporter.runDir(dir.root);
-    writeFileAtomic(dir.configFile, toYaml(config));
+    writeFileAtomic(dir.configFile, toYaml(parts.config)); // class_weights: balanced resolved
     describeRun(parts, reporter);
     const log = MetricsLog.create(dir.metricsFile, dir.metricsCsvFile);
     const trainer = new Trainer(parts, dir, log, reporter, signals.startTraining());

@@ -23,6 +23,7 @@ export function batchBuffers(parts: RunParts): BatchBuffers {
 export function trainStep(parts: RunParts, batch: BatchBuffers, order: Uint32Array, start: number, n: number, lr: number): number {
   const { network, loss, preprocessor, regularizer, optimizer } = parts;
   preprocessor.fill(parts.splits.train, order, start, n, batch.x, batch.y);
+  parts.augmenter?.apply(batch.x, n);
   network.zeroGrads();
   const value = loss.forward(network.forward(batch.x, n, true), batch.y, n);
   if (!Number.isFinite(value)) return value;

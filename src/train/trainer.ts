@@ -1,8 +1,10 @@
 import { InputError } from '../errors.js';
 import { checkParams, dtypeName, encodeSnapshot, loadParams, type Snapshot } from '../snapshot/snapshot.js';
 import type { MetricsPosition, TrainingState } from '../snapshot/trainingState.js';
+import { Rng } from '../util/rng.js';
 import { VERSION } from '../version.js';
 import { Checkpointer } from './checkpointer.js';
+import { EarlyStopping } from './earlyStopping.js';
 import { EpochOrder } from './epochOrder.js';
 import type { MetricsLog } from './metricsLog.js';
 import { type NanPolicy, nanPolicy } from './nanPolicy.js';
@@ -28,6 +30,7 @@ export class Trainer {
   readonly onNan: NanPolicy;
   readonly batch: BatchBuffers;
   readonly stepsPerEpoch: number;
+  readonly earlyStopping: EarlyStopping | undefined;
 
   constructor(
     readonly parts: RunParts,
@@ -43,6 +46,30 @@ export class Trainer {
     this.onNan = nanPolicy(training.on_nan);
     this.batch = batchBuffers(parts);
     this.stepsPerEpoch = stepsPerEpoch(parts);
+    this.earlyStopping = training.early_stopping ? new EarlyStopping(training.early_stopping) : undefined;
+  }
+
+  /** Whether early stopping has ended training. */
+  get stoppedEarly(): boolean {
+    return (this.earlyStopping?.stoppedAt ?? null) !== null;
+  }
+
+  /**
+   * At the end of training, with early stopping's restore_best, the run returns to its
+   * best epoch: parameters, optimiser and the rest of that epoch's state, with early
+   * stopping's own state kept (now restored); latest becomes that state. Done once, also
+   * when a resumed run finishes what its predecessor trained.
+   */
+  restoreBestEpoch(): void {
+    const stopping = this.earlyStopping;
+    if (!stopping?.restorePending(this.progress.epoch >= this.parts.config.training.epochs)) return;
+    const final = stopping.toState();
+    const best = this.checkpointer.keptSnapshot();
+    this.restore(best);
+    stopping.fromState({ ...final, restored: true });
+    // (the rollback point of that epoch too: latest must not name one past itself)
+    this.checkpointer.setRollbackPoint(best.state.last_good ?? { epoch: best.state.epoch, metrics: best.state.metrics }, undefined);
+    this.checkpointer.writeLatest();
   }
 
   /** The training state a snapshot taken now holds; `metrics` when the log is not the one to record. */
@@ -54,6 +81,7 @@ export class Trainer {
       step: progress.step,
       shuffle_rng: this.order.state(progress.batch > 0),
       dropout_rng: parts.dropoutRng.toState(),
+      ...(parts.augmenter ? { augment_rng: parts.augmentRng.toState() } : {}),
       rolling_loss: this.rolling.toState(),
       schedule: parts.schedule.toState(),
       optimizer: parts.optimizer.toState(),
@@ -65,6 +93,7 @@ export class Trainer {
       backend: parts.kernels.name,
       threads: parts.kernels.threads,
       dlt_version: VERSION,
+      ...(this.earlyStopping ? { early_stopping: this.earlyStopping.toState() } : {}),
     };
   }
 
@@ -91,6 +120,8 @@ export class Trainer {
     parts.schedule.fromState(state.schedule);
     this.order.restore(state.shuffle_rng);
     parts.dropoutRng.setState(state.dropout_rng);
+    // A snapshot of a run that did not augment yet (data.augment added by dlt resume --set) starts the stream afresh.
+    parts.augmentRng.setState(state.augment_rng ?? Rng.derive(parts.config.seed, 'augment').toState());
     this.rolling.fromState(state.rolling_loss);
     progress.epoch = state.epoch;
     progress.batch = state.batch;
@@ -98,6 +129,11 @@ export class Trainer {
     progress.rollbacks = state.rollbacks;
     progress.trainSeconds = state.train_seconds;
     this.checkpointer.bestAccuracy = state.best_val_accuracy;
+    // (a run that took up early stopping on resume starts counting from here)
+    if (this.earlyStopping && state.early_stopping) {
+      this.earlyStopping.fromState(state.early_stopping);
+      this.checkpointer.keptEpoch = state.early_stopping.best_epoch;
+    }
   }
 }
 

@@ -1,6 +1,7 @@
 import { type Command, Option } from '@commander-js/extra-typings';
 import chalk from 'chalk';
 import { loadModelConfig } from '../../config/load.js';
+import type { ModelConfig } from '../../config/schema.js';
 import { InputError, RunError } from '../../errors.js';
 import { CHECK_ALL_UP_TO, type GradcheckReport, gradcheck, type Verdict } from '../../gradcheck/gradcheck.js';
 import { buildModel } from '../../model/build.js';
@@ -45,6 +46,8 @@ export interface GradcheckResult extends GradcheckReport {
   seed: number;
   delta: number;
   samples: number;
+  /** What was checked other than the file says, one sentence each. */
+  notes: string[];
 }
 
 /**
@@ -63,9 +66,11 @@ export function gradcheckCommand(file: string, options: GradcheckCommandOptions 
   if (!(Number.isFinite(delta) && delta > 0)) throw new InputError(`--delta must be a number > 0 (e.g. 1e-6), got ${delta}`);
   if (!(Number.isSafeInteger(samples) && samples >= 0)) throw new InputError(`--samples must be a whole number ≥ 0, got ${samples}`);
 
+  // `balanced` weights come from training labels, which a gradient check does not have.
+  const { loss, notes } = withoutBalancedWeights(spec.loss);
   let model: ReturnType<typeof buildModel>;
   try {
-    model = buildModel({ ...spec, seed }, selectKernels(), 'float64');
+    model = buildModel({ ...spec, loss, seed }, selectKernels(), 'float64');
   } catch (err) {
     // Shape errors found while building (e.g. dense on images) name the file too.
     if (err instanceof InputError && !err.file) throw new InputError(err.message, file);
@@ -73,7 +78,23 @@ export function gradcheckCommand(file: string, options: GradcheckCommandOptions 
   }
   const regularizer = new Regularizer(spec.regularization, model.network.namedParams());
   const report = gradcheck({ ...model, regularizer }, { batch, seed, delta, samples });
-  return { ...report, file, batch, seed, delta, samples };
+  return { ...report, file, batch, seed, delta, samples, notes };
+}
+
+/**
+ * `class_weights: balanced` is computed from a run's training split, and a gradient check
+ * draws random labels instead: it checks the loss with weight 1 for every class (the
+ * unweighted loss), and says so. A list of weights is checked as given.
+ */
+function withoutBalancedWeights(loss: ModelConfig['loss']): { loss: ModelConfig['loss']; notes: string[] } {
+  if (!('class_weights' in loss) || loss.class_weights !== 'balanced') return { loss, notes: [] };
+  const { class_weights: _, ...unweighted } = loss;
+  return {
+    loss: unweighted,
+    notes: [
+      'loss.class_weights: balanced is computed from the training data, which a gradient check does not read: checked with weight 1 for every class (give the weights as a list to check them)',
+    ],
+  };
 }
 
 /** Exit 1 (SPEC §2) when a tensor is over its threshold. */
@@ -139,6 +160,7 @@ export function gradcheckTable(r: GradcheckResult): string {
     '',
   ];
   if (r.fixedNoise) lines.push('dropout: evaluated in training mode, with the same mask for every evaluation');
+  lines.push(...r.notes);
   const kinks = r.tensors.reduce((s, t) => s + t.kinks, 0);
   if (kinks > 0) lines.push(`kinks: ${kinks} entries whose ±delta step crossed a kink are counted and left out of the error`);
   const failed = r.tensors.filter((t) => t.verdict !== 'ok').length;

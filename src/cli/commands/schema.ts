@@ -1,5 +1,6 @@
 import type { Command } from '@commander-js/extra-typings';
 import { z } from 'zod';
+import { augmentSpec } from '../../config/augmentSchema.js';
 import { configSchema, datasetSpec, initSpec, layerSpec, lossSpec, optimizerSpec, scheduleSpec } from '../../config/schema.js';
 import type { CliContext } from '../context.js';
 
@@ -30,6 +31,13 @@ const NAMED: [z.ZodType, Meta][] = [
     },
   ],
   [layerSpec, { id: 'layer', description: 'A layer: {type: <name>, options...}, or the bare name when it needs no options (`- relu`).' }],
+  [
+    augmentSpec,
+    {
+      id: 'augment',
+      description: 'A data augmentation transform of the training samples: {type: <name>, options...}, or the bare name (`- hflip`).',
+    },
+  ],
   [initSpec, { id: 'init', description: 'An initialiser: a name (`kaiming`) or {type: <name>, option: value}.' }],
   [lossSpec, { id: 'loss', description: 'The loss: a name or {type: <name>, options...}.' }],
   [optimizerSpec, { id: 'optimizer', description: 'The optimiser and its hyperparameters.' }],
@@ -54,7 +62,7 @@ class DltRegistry extends z.core.$ZodRegistry<Meta> {
  * keys. It describes what a user may write — the input side: keys with defaults are
  * optional — and rejects unknown keys, as dlt does. Cross-field rules (scale or
  * standardize, `padding: same` needs stride 1, increasing milestones, a plateau monitor
- * that needs validation) are left to `dlt train`, which reports them with line:col.
+ * that needs validation, an image transform of data.augment on vector inputs) are left to `dlt train`, which reports them with line:col.
  */
 export function configJsonSchema(): JsonSchema {
   const registry = new DltRegistry();
