@@ -73,7 +73,7 @@ export const trainingStateSchema = z.strictObject({
   metrics: metricsPositionSchema,
   /** Absent only in states migrated from early version-1 snapshots: the state itself is the rollback point. */
   last_good: rollbackPointSchema.optional(),
-  /** Present when the run stops early (training.early_stopping). */
+  /** Present when the config sets training.early_stopping: the best value, its epoch, the epochs since it. */
   early_stopping: earlyStoppingStateSchema.optional(),
 });
 export type TrainingState = z.infer<typeof trainingStateSchema>;
