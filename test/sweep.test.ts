@@ -247,6 +247,8 @@ describe('one process per trial (dlt sweep --create-only, dlt sweep trial)', () 
     expect(readdirSync(path.join(created.dir, 'trials'))).toEqual([]);
     expect(results(created.dir)).toEqual([]);
     for (const n of ['1', '2', '3', '4']) expectExit(dlt(['sweep', 'trial', created.dir, n, '--backend', 'js'], tmp.dir), 0);
+    const summary = JSON.parse(readFileSync(path.join(created.dir, 'trials', 'trial-0001', 'summary.json'), 'utf8')) as { backend: string };
+    expect(summary.backend, '--backend after sweep trial is taken').toBe('js');
     // A trial run again only reads its outcome.
     const again = dlt(['sweep', 'trial', created.dir, '2', '--backend', 'js'], tmp.dir);
     expectExit(again, 0);

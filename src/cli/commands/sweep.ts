@@ -78,9 +78,11 @@ export function registerSweep(cli: Command, ctx: CliContext): void {
     .argument('<n>', 'trial number, from 1', positiveNumber)
     .addOption(backendOption())
     .addOption(threadsOption())
-    .action(async (dir, n, opts) => {
+    .action(async (dir, n, _opts, command) => {
       const signals = ctx.trainingSignals();
-      const kernels = selectKernels(opts.backend, opts.threads);
+      // Commander gives `--backend` after `sweep trial` to `sweep`, which declares it too.
+      const { backend, threads } = command.optsWithGlobals();
+      const kernels = selectKernels(backend, threads);
       const outcome = await runSweepTrial(dir, n, { kernels, reporter: ctx.reporter(), signals });
       if (outcome.status === 'failed') throw new RunError(`${trialName(n)} failed: ${outcome.error ?? ''}`);
       ctx.stdout(`${trialName(n)} finished: ${outcome.metric ?? '-'} (epoch ${outcome.epoch ?? '-'}), ${outcome.run_dir}\n`);
