@@ -53,6 +53,7 @@ export async function runSweep(file: string, options: SweepOptions): Promise<Swe
         metric,
       );
     const record = (outcome: TrialOutcome) => {
+      if (outcomes.has(outcome.id)) return; // each trial is counted once, whatever an engine reports
       outcomes.set(outcome.id, outcome);
       appendResult(dir.resultsFile, outcome);
       writeLeaderboard(dir.leaderboardFile, rows(), metric, keys);
