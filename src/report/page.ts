@@ -2,6 +2,7 @@
  * The HTML page of `dlt plot`: the chart's SVG inlined (so the page is one file that
  * views anywhere, offline, even when moved away from plot.svg), the run's facts, and
  * every lr drop and NaN event in a table. No scripts, no external fonts or styles.
+ * The page's shell, figure and facts table serve the sweep's page too (sweepPage.ts).
  */
 import type { ChartEvent } from './events.js';
 import { el, text } from './svg.js';
