@@ -1,8 +1,8 @@
 #!/bin/sh
 # Render the page `dlt plot` wrote in headless Chromium and save a screenshot, to check
-# by eye that the learning curves draw (see docs/plot.md).
+# by eye that the learning curves (or a sweep's chart) draw (see docs/plot.md).
 #
-#   scripts/plot-screenshot.sh <run-dir | plot.html> [out.png]
+#   scripts/plot-screenshot.sh <run-dir | sweep-dir | plot.html> [out.png]
 #
 # Prints the PNG's path on its last line. Without out.png the screenshot goes to a new
 # file under $TMPDIR (or /tmp): screenshots are not meant to be committed.
@@ -13,7 +13,7 @@
 set -eu
 
 usage() {
-  echo "usage: $0 <run-dir | plot.html> [out.png]" >&2
+  echo "usage: $0 <run-dir | sweep-dir | plot.html> [out.png]" >&2
   exit 2
 }
 [ $# -ge 1 ] && [ $# -le 2 ] || usage
@@ -21,7 +21,7 @@ usage() {
 page=$1
 [ -d "$page" ] && page=$page/plot.html
 if [ ! -f "$page" ]; then
-  echo "error: $page: no such file; run dlt plot <run-dir> first" >&2
+  echo "error: $page: no such file; run dlt plot <run-dir | sweep-dir> first" >&2
   exit 2
 fi
 page=$(cd "$(dirname "$page")" && pwd)/$(basename "$page")

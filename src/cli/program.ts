@@ -37,12 +37,14 @@ export function program(ctx: CliContext): Command {
   // needed by no other command, so every other command starts without it.
   cli
     .command('plot')
-    .description("draw a run's learning curves (loss, validation accuracy, learning rate) as an SVG and an offline HTML page")
-    .argument('<run-dir>', 'run directory created by dlt train')
-    .option('--out <file-or-dir>', 'x.svg or x.html (the other is written beside it), or a folder (default: the run directory)')
-    .action(async (runDir, opts) => {
+    .description(
+      "draw a run's learning curves (loss, validation accuracy, learning rate), or every trial of a sweep, as an SVG and an offline HTML page",
+    )
+    .argument('<dir>', 'run directory created by dlt train, or sweep directory created by dlt sweep')
+    .option('--out <file-or-dir>', 'x.svg or x.html (the other is written beside it), or a folder (default: the run or sweep directory)')
+    .action(async (dir, opts) => {
       const { plotCommand } = await import('./commands/plot.js');
-      const result = plotCommand(runDir, opts);
+      const result = plotCommand(dir, opts);
       for (const warning of result.warnings) ctx.stderr(`warning: ${warning}\n`);
       ctx.stdout(`${result.svgFile}\n${result.htmlFile}\n`);
     });

@@ -1,7 +1,6 @@
 /**
- * The learning-curve chart's page geometry, colours and panels: one place for every
- * pixel constant, so the files that draw (panels, frame, legend, epoch marks, events)
- * line up with each other.
+ * The charts' page geometry, colours and panels: one place for every pixel constant, so
+ * the files that draw (panels, frame, legend, epoch marks, events) line up with each other.
  */
 import { textWidth } from './svg.js';
 
@@ -35,6 +34,10 @@ export const COLOR = {
   frame: '#888888',
   text: '#222222',
   muted: '#666666',
+  // the sweep chart: every trial muted, the best one bright
+  trial: '#aebfd4',
+  trialDot: '#6f8fb8',
+  best: '#d95f02',
 };
 
 export interface Panel {

@@ -2,6 +2,7 @@
  * The HTML page of `dlt plot`: the chart's SVG inlined (so the page is one file that
  * views anywhere, offline, even when moved away from plot.svg), the run's facts, and
  * every lr drop and NaN event in a table. No scripts, no external fonts or styles.
+ * The page's shell, figure and facts table serve the sweep's page too (sweepPage.ts).
  */
 import type { ChartEvent } from './events.js';
 import { el, text } from './svg.js';
@@ -26,15 +27,8 @@ const STYLE = [
 ].join('');
 
 export function plotPage(input: PageInput): string {
-  // The XML declaration is for the standalone file; inside HTML it is not allowed.
-  const svg = input.svg.replace(/^<\?xml[^>]*\?>\s*/, '').trimEnd();
-  const sections: string[] = [el('figure', {}, '\n', svg, '\n')];
-  if (input.facts.length > 0) {
-    sections.push(
-      el('h2', {}, text('Run')),
-      el('table', { class: 'facts' }, ...input.facts.map(([k, v]) => el('tr', {}, el('th', {}, text(k)), el('td', {}, text(v))))),
-    );
-  }
+  const sections: string[] = [figure(input.svg)];
+  if (input.facts.length > 0) sections.push(el('h2', {}, text('Run')), factsTable(input.facts));
   sections.push(el('h2', {}, text('Events')));
   if (input.events.length === 0) {
     sections.push(el('p', {}, text('No learning-rate drops and no NaN losses.')));
@@ -46,11 +40,25 @@ export function plotPage(input: PageInput): string {
     sections.push(el('table', { class: 'events' }, head, ...rows));
   }
   sections.push(el('p', { class: 'made' }, text('Drawn by dlt plot from the run directory\u2019s metrics.jsonl, config.yaml and summary.json.')));
+  return htmlPage(input.title, sections);
+}
 
+/** The chart, inlined. The XML declaration is for the standalone file; inside HTML it is not allowed. */
+export function figure(svg: string): string {
+  return el('figure', {}, '\n', svg.replace(/^<\?xml[^>]*\?>\s*/, '').trimEnd(), '\n');
+}
+
+/** Label and value pairs as a two-column table. */
+export function factsTable(facts: readonly [string, string][]): string {
+  return el('table', { class: 'facts' }, ...facts.map(([k, v]) => el('tr', {}, el('th', {}, text(k)), el('td', {}, text(v)))));
+}
+
+/** A whole page around `sections` (markup already), with the plot pages' style. */
+export function htmlPage(title: string, sections: readonly string[]): string {
   return (
     '<!DOCTYPE html>\n' +
     '<html lang="en">\n<head>\n<meta charset="utf-8">\n' +
-    `<title>${text(input.title)}</title>\n` +
+    `<title>${text(title)}</title>\n` +
     `<style>${STYLE}</style>\n` +
     '</head>\n<body>\n' +
     sections.join('\n') +

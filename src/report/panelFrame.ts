@@ -1,6 +1,7 @@
 /**
- * What every panel of the chart draws around its curves: the frame, the grid and tick
- * labels, the epoch boundaries, the lr-drop and NaN lines, the legend row and notes.
+ * What every panel draws around its curves or dots: the frame, the grid and tick labels,
+ * the legend row and notes; for a run chart, also the epoch boundaries, lr-drop and NaN
+ * lines.
  */
 import { COLOR, ellipsize, LEFT, PLOT_W, type Placed } from './chartLayout.js';
 import type { Curves } from './curves.js';
@@ -8,9 +9,88 @@ import { type LegendItem, legendRow } from './legend.js';
 import type { Scale } from './scale.js';
 import { el, text, textWidth } from './svg.js';
 
+/** Where a panel's plot area sits across the page, in pixels: [left, left + width]. */
+export interface PanelSpan {
+  left: number;
+  width: number;
+}
+
+/** The run chart's panels all span the page's plot width. */
+const FULL_SPAN: PanelSpan = { left: LEFT, width: PLOT_W };
+
+export interface FrameContent {
+  /** The x pixel of each vertical grid line. */
+  xGrid: readonly number[];
+  y: Scale;
+  yPixel: (v: number) => number;
+  legend: LegendItem[];
+  /** Drawn over the grid and under the marks, not clipped (the run chart's epoch, drop and NaN lines). */
+  underlay: string[];
+  /** Curves or dots, clipped to the plot area (with 4 px to spare left and right for a marker on the edge). */
+  marks: string[];
+  /** Sentences in italics across the middle of the plot, when there is nothing to draw. */
+  notes: string[];
+}
+
 /**
- * A panel's frame, grid, tick labels, epoch boundaries, event lines, curves (clipped
- * to the plot), legend and notes.
+ * A panel anywhere on the page: its title and legend row, grid, y tick labels, the
+ * content, notes and frame, in one group `#panel-<id>`.
+ */
+export function frame(panel: Placed, span: PanelSpan, content: FrameContent): string {
+  const right = span.left + span.width;
+  const h = panel.bottom - panel.top;
+  const clipId = `clip-${panel.id}`;
+  const out: string[] = [];
+  // Wider than the frame by a marker's radius, so a dot on the left or right edge (the
+  // last epoch's) is drawn whole; marks cannot leave the plot vertically.
+  out.push(el('clipPath', { id: clipId }, el('rect', { x: span.left - 4, y: panel.top, width: span.width + 8, height: h })));
+  const title = ellipsize(panel.title, 13, span.width);
+  out.push(el('text', { x: span.left, y: panel.y0 + 15, 'font-size': 13, 'font-weight': 'bold', fill: COLOR.text }, text(title)));
+  out.push(legendRow(content.legend, right, panel.y0 + 15, span.left + textWidth(title, 13) + 16));
+
+  const { y, yPixel } = content;
+  const grid: string[] = [];
+  for (const t of y.ticks) {
+    const py = yPixel(t);
+    if (py < panel.top - 0.5 || py > panel.bottom + 0.5) continue;
+    grid.push(el('line', { x1: span.left, x2: right, y1: py, y2: py, stroke: COLOR.grid }));
+  }
+  for (const px of content.xGrid) grid.push(el('line', { x1: px, x2: px, y1: panel.top, y2: panel.bottom, stroke: COLOR.grid }));
+  out.push(el('g', { class: 'grid' }, ...grid));
+
+  const labels = y.ticks.flatMap((t, i) => {
+    const py = yPixel(t);
+    if (py < panel.top - 0.5 || py > panel.bottom + 0.5) return [];
+    return [el('text', { x: span.left - 6, y: py + 4, 'text-anchor': 'end', 'font-size': 11, fill: COLOR.text }, text(y.labels[i]!))];
+  });
+  out.push(el('g', { class: 'y-axis' }, ...labels));
+  out.push(...content.underlay);
+
+  out.push(el('g', { 'clip-path': `url(#${clipId})` }, ...content.marks));
+  content.notes.forEach((note, i) => {
+    out.push(
+      el(
+        'text',
+        {
+          x: span.left + span.width / 2,
+          y: panel.top + h / 2 + (i - (content.notes.length - 1) / 2) * 16 + 4,
+          'text-anchor': 'middle',
+          'font-size': 12,
+          'font-style': 'italic',
+          fill: COLOR.muted,
+          class: 'note',
+        },
+        text(ellipsize(note, 12, span.width - 16)),
+      ),
+    );
+  });
+  out.push(el('rect', { x: span.left, y: panel.top, width: span.width, height: h, fill: 'none', stroke: COLOR.frame }));
+  return el('g', { class: 'panel', id: `panel-${panel.id}` }, ...out);
+}
+
+/**
+ * A run chart's panel: the frame around its curves, with the epoch boundaries, lr-drop
+ * and NaN lines that run through every panel.
  */
 export function panelFrame(
   panel: Placed,
@@ -24,32 +104,14 @@ export function panelFrame(
   curvesMarkup: string[],
   notes: string[],
 ): string {
+  const underlay = runEventLines(panel, xPixel, epochLines, curves);
+  return frame(panel, FULL_SPAN, { xGrid: x.ticks.map(xPixel), y, yPixel, legend, underlay, marks: curvesMarkup, notes });
+}
+
+/** The epoch boundaries, lr-drop lines and NaN lines through one panel of a run chart. */
+function runEventLines(panel: Placed, xPixel: (s: number) => number, epochLines: number[], curves: Curves): string[] {
   const right = LEFT + PLOT_W;
-  const h = panel.bottom - panel.top;
-  const clipId = `clip-${panel.id}`;
   const out: string[] = [];
-  // Wider than the frame by a marker's radius, so the dot of the last epoch, which sits
-  // on the right edge, is drawn whole; curves cannot leave the plot vertically.
-  out.push(el('clipPath', { id: clipId }, el('rect', { x: LEFT - 4, y: panel.top, width: PLOT_W + 8, height: h })));
-  out.push(el('text', { x: LEFT, y: panel.y0 + 15, 'font-size': 13, 'font-weight': 'bold', fill: COLOR.text }, text(panel.title)));
-  out.push(legendRow(legend, right, panel.y0 + 15, LEFT + textWidth(panel.title, 13) + 16));
-
-  const grid: string[] = [];
-  for (const t of y.ticks) {
-    const py = yPixel(t);
-    if (py < panel.top - 0.5 || py > panel.bottom + 0.5) continue;
-    grid.push(el('line', { x1: LEFT, x2: right, y1: py, y2: py, stroke: COLOR.grid }));
-  }
-  for (const t of x.ticks) grid.push(el('line', { x1: xPixel(t), x2: xPixel(t), y1: panel.top, y2: panel.bottom, stroke: COLOR.grid }));
-  out.push(el('g', { class: 'grid' }, ...grid));
-
-  const labels = y.ticks.flatMap((t, i) => {
-    const py = yPixel(t);
-    if (py < panel.top - 0.5 || py > panel.bottom + 0.5) return [];
-    return [el('text', { x: LEFT - 6, y: py + 4, 'text-anchor': 'end', 'font-size': 11, fill: COLOR.text }, text(y.labels[i]!))];
-  });
-  out.push(el('g', { class: 'y-axis' }, ...labels));
-
   if (epochLines.length > 0) {
     out.push(
       el(
@@ -96,25 +158,5 @@ export function panelFrame(
     });
     out.push(...marks);
   }
-
-  out.push(el('g', { 'clip-path': `url(#${clipId})` }, ...curvesMarkup));
-  notes.forEach((note, i) => {
-    out.push(
-      el(
-        'text',
-        {
-          x: LEFT + PLOT_W / 2,
-          y: panel.top + h / 2 + (i - (notes.length - 1) / 2) * 16 + 4,
-          'text-anchor': 'middle',
-          'font-size': 12,
-          'font-style': 'italic',
-          fill: COLOR.muted,
-          class: 'note',
-        },
-        text(ellipsize(note, 12, PLOT_W - 16)),
-      ),
-    );
-  });
-  out.push(el('rect', { x: LEFT, y: panel.top, width: PLOT_W, height: h, fill: 'none', stroke: COLOR.frame }));
-  return el('g', { class: 'panel', id: `panel-${panel.id}` }, ...out);
+  return out;
 }

@@ -12,7 +12,7 @@ import { polyline } from './series.js';
 import { el, num, text } from './svg.js';
 
 /** Smooth losses further apart than this factor are drawn on a log scale. */
-const LOG_LOSS_SPAN = 1e4;
+export const LOG_LOSS_SPAN = 1e4;
 
 export function lossPlot(
   panel: Placed,

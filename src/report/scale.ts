@@ -114,6 +114,23 @@ export function logScale(lo: number, hi: number): Scale {
   };
 }
 
+/**
+ * A scale of named categories (a swept list of strings, booleans or lists): category k
+ * is drawn at value k, in the middle of its band, with half a band to spare at each end.
+ */
+export function categoryScale(labels: readonly string[]): Scale {
+  if (labels.length === 0) throw new Error('categoryScale of no categories');
+  const lo = -0.5;
+  const hi = labels.length - 0.5;
+  return {
+    lo,
+    hi,
+    ticks: labels.map((_, k) => k),
+    labels: [...labels],
+    pixel: (value, from, to) => from + ((value - lo) / (hi - lo)) * (to - from),
+  };
+}
+
 /** A number for a label: 0.001 to 99999 in plain notation (at most 4 significant digits), else 1e-5. */
 export function formatNumber(value: number): string {
   const rounded = Number(value.toPrecision(4));

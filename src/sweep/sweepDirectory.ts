@@ -19,6 +19,7 @@ import { trialName } from './trials.js';
  *     results.jsonl     one line per finished or failed trial
  *     leaderboard.csv   the trials, best first
  *     sweep.lock        while a coordinator runs it
+ *     plot.svg, plot.html  written by dlt plot
  */
 export class SweepDirectory {
   private constructor(readonly root: string) {}
@@ -40,6 +41,11 @@ export class SweepDirectory {
       throw new InputError('not a sweep directory (it has no sweep.yaml); give the folder dlt sweep printed on its first line', root);
     }
     return dir;
+  }
+
+  /** Whether `root` is a folder holding a sweep.yaml: a sweep directory rather than a run directory. */
+  static isSweepDirectory(root: string): boolean {
+    return existsSync(new SweepDirectory(root).sweepFile);
   }
 
   /** The resolved sweep.yaml, parsed. */
@@ -76,6 +82,10 @@ export class SweepDirectory {
   }
   get lockFile(): string {
     return path.join(this.root, 'sweep.lock');
+  }
+  /** plot.svg and plot.html (dlt plot's default output for a sweep). */
+  get plotFiles(): { svg: string; html: string } {
+    return { svg: path.join(this.root, 'plot.svg'), html: path.join(this.root, 'plot.html') };
   }
   get trialsDir(): string {
     return path.join(this.root, 'trials');

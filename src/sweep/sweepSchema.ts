@@ -49,7 +49,7 @@ const rangeSpec = z
     if (r.scale === 'log' && !(r.min > 0)) ctx.addIssue({ code: 'custom', path: ['min'], message: 'must be > 0 with scale: log' });
   });
 
-const parameterSpec = z.union([valuesSpec, rangeSpec]);
+export const parameterSpec = z.union([valuesSpec, rangeSpec]);
 export type ParameterSpec = z.infer<typeof parameterSpec>;
 
 /** A dotted config path, as `dlt train --set` takes it: `optimizer.lr`, `model.layers.0.units`. */

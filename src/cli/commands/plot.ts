@@ -5,11 +5,15 @@ import { learningCurves } from '../../report/learningCurves.js';
 import { readMetricsFile } from '../../report/metricsFile.js';
 import { plotPage } from '../../report/page.js';
 import { readRunInfo } from '../../report/runInfo.js';
+import { sweepChart } from '../../report/sweepChart.js';
+import { readSweepPlotData } from '../../report/sweepData.js';
+import { sweepPage } from '../../report/sweepPage.js';
+import { SweepDirectory } from '../../sweep/sweepDirectory.js';
 import { RunDirectory } from '../../train/runDirectory.js';
 import { writeFileAtomic } from '../../util/atomicWrite.js';
 
 export interface PlotCommandOptions {
-  /** A .svg or .html file (the other is written beside it, same name), or a folder; default the run directory. */
+  /** A .svg or .html file (the other is written beside it, same name), or a folder; default the run or sweep directory. */
   out?: string;
 }
 
@@ -22,11 +26,17 @@ export interface PlotResult {
 
 /**
  * `dlt plot <run-dir>`: learning curves from the run's metrics.jsonl as plot.svg and
- * plot.html (the SVG inlined). Both are written atomically, and only ever under names
- * ending in .svg or .html, so plotting a run — even one still training — never touches
- * its other files.
+ * plot.html (the SVG inlined). `dlt plot <sweep-dir>` (a folder with a sweep.yaml): the
+ * sweep chart instead. Both files are written atomically, and only ever under names
+ * ending in .svg or .html, so plotting a run or a sweep — even one still training —
+ * never touches its other files.
  */
-export function plotCommand(runDir: string, options: PlotCommandOptions = {}): PlotResult {
+export function plotCommand(folder: string, options: PlotCommandOptions = {}): PlotResult {
+  return SweepDirectory.isSweepDirectory(folder) ? plotSweep(folder, options) : plotRun(folder, options);
+}
+
+/** A run's learning curves, from its metrics.jsonl (and config.yaml and summary.json for the facts). */
+function plotRun(runDir: string, options: PlotCommandOptions): PlotResult {
   const dir = RunDirectory.at(runDir);
   if (!existsSync(dir.metricsFile) && !existsSync(dir.configFile)) {
     throw new InputError(
@@ -42,11 +52,7 @@ export function plotCommand(runDir: string, options: PlotCommandOptions = {}): P
   const chart = learningCurves({ title, subtitle: info.subtitle, records: metrics.records, hasValidationSplit: info.hasValidationSplit });
   const html = plotPage({ title: `${title}: learning curves`, svg: chart.svg, facts: info.facts, events: chart.events });
 
-  const { svgFile, htmlFile } = outputFiles(dir, options.out);
-  mkdirSync(path.dirname(svgFile), { recursive: true });
-  writeFileAtomic(svgFile, chart.svg);
-  writeFileAtomic(htmlFile, html);
-
+  const { svgFile, htmlFile } = writePlot(chart.svg, html, dir.plotFiles, options.out);
   const warnings = [...info.warnings];
   if (metrics.partialLastLine) warnings.push(`${metricsFile}: the last line is incomplete (a run still writing it?); plotted the lines before it`);
   if (metrics.unknownKinds.length > 0)
@@ -54,13 +60,36 @@ export function plotCommand(runDir: string, options: PlotCommandOptions = {}): P
   return { svgFile, htmlFile, warnings };
 }
 
+/** The sweep chart, from sweep.yaml, results.jsonl and every trial's metrics.jsonl (src/report/sweepData.ts). */
+function plotSweep(root: string, options: PlotCommandOptions): PlotResult {
+  const dir = SweepDirectory.open(root);
+  const data = readSweepPlotData(dir);
+  const chart = sweepChart(data);
+  const files = writePlot(chart.svg, sweepPage(data, chart.svg), dir.plotFiles, options.out);
+  return { ...files, warnings: data.warnings };
+}
+
+/** Write the chart and its page where --out says, else to `defaults`. */
+function writePlot(
+  svg: string,
+  html: string,
+  defaults: { svg: string; html: string },
+  out: string | undefined,
+): { svgFile: string; htmlFile: string } {
+  const { svgFile, htmlFile } = outputFiles(defaults, out);
+  mkdirSync(path.dirname(svgFile), { recursive: true });
+  writeFileAtomic(svgFile, svg);
+  writeFileAtomic(htmlFile, html);
+  return { svgFile, htmlFile };
+}
+
 /**
  * --out: `x.svg` or `x.html` names one of the pair and the other goes beside it with
  * the same stem; anything else is a folder (created when missing) that receives
  * plot.svg and plot.html.
  */
-function outputFiles(dir: RunDirectory, out: string | undefined): { svgFile: string; htmlFile: string } {
-  if (out === undefined) return { svgFile: dir.plotFiles.svg, htmlFile: dir.plotFiles.html };
+function outputFiles(defaults: { svg: string; html: string }, out: string | undefined): { svgFile: string; htmlFile: string } {
+  if (out === undefined) return { svgFile: defaults.svg, htmlFile: defaults.html };
   const target = out;
   const ext = path.extname(target).toLowerCase();
   if (ext === '.svg' || ext === '.html' || ext === '.htm') {
