@@ -7,8 +7,8 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { expandTrials } from '../src/sweep/trials.js';
 import { dlt, expectInputError, tempDir } from './support/cli.js';
-import { expectExit, expectSameFinalTensors, metricsWithoutClock, spawnDlt, waitFor } from './support/resumeSupport.js';
-import { BASE_CONFIG, epochsLogged, GRID_SWEEP, sweepResults, type TrialResult, withoutRunDirs } from './support/sweepSupport.js';
+import { expectExit, expectSameFinalTensors, metricsWithoutClock } from './support/resumeSupport.js';
+import { BASE_CONFIG, GRID_SWEEP, sweepResults, sweepUntilEpoch, type TrialResult, withoutRunDirs } from './support/sweepSupport.js';
 
 const tmp = tempDir('dlt-sweep-');
 afterAll(() => tmp.cleanup());
@@ -199,12 +199,8 @@ describe('a coordinator stopped and resumed', () => {
     expectExit(reference, 0);
 
     const out = path.join(tmp.dir, 'out-stopped');
-    const started = spawnDlt(['sweep', file, '--out', out, '--backend', 'js', '--parallel', '1'], tmp.dir);
-    let stdout = '';
-    started.child.stdout!.on('data', (s: Buffer) => (stdout += s.toString()));
     // Stop it in the middle of trial 2's training, once it has logged 20 epochs.
-    const trial2 = () => path.join(stdout.split('\n')[0]!, 'trials', 'trial-0002');
-    await waitFor(() => stdout.includes('\n') && epochsLogged(trial2()) >= 20, 120_000, "trial 2's 20th epoch");
+    const started = await sweepUntilEpoch(['sweep', file, '--out', out, '--backend', 'js', '--parallel', '1'], tmp.dir, 2, 20);
     started.child.kill('SIGINT');
     const stopped = await started.done;
     expect(stopped.code).toBe(130);

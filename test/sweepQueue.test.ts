@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dlt, expectInputError, tempDir } from './support/cli.js';
 import { NO_REDIS, type RedisServer, startRedis } from './support/redisServer.js';
 import { expectExit, expectSameFinalTensors, metricsWithoutClock, type Spawned, spawnDlt, waitFor } from './support/resumeSupport.js';
-import { BASE_CONFIG, epochsLogged, GRID_SWEEP, sweepResults, type TrialResult, withoutRunDirs } from './support/sweepSupport.js';
+import { BASE_CONFIG, GRID_SWEEP, sweepResults, sweepUntilEpoch, type TrialResult, withoutRunDirs } from './support/sweepSupport.js';
 
 if (NO_REDIS) console.warn(`test/sweepQueue.test.ts: skipped: ${NO_REDIS}`);
 
@@ -79,21 +79,18 @@ describe.skipIf(NO_REDIS)('a sweep through Redis and BullMQ', () => {
 
   it('a worker killed (SIGKILL) in the middle of a trial: another resumes it; the sweep completes, each trial counted once, bit for bit', async () => {
     const victim = worker();
-    const sweep = spawnDlt(['sweep', long, '--queue', redis.url, '--out', out], tmp.dir);
-    let stdout = '';
-    sweep.child.stdout!.on('data', (s: Buffer) => (stdout += s.toString()));
     // The victim is alone, so it takes trial 1; kill it 30 epochs in, then start the rescuer.
-    const trial1 = () => path.join(stdout.split('\n')[0]!, 'trials', 'trial-0001');
-    await waitFor(() => stdout.includes('\n') && epochsLogged(trial1()) >= 30, 120_000, "trial 1's 30th epoch");
+    const sweep = await sweepUntilEpoch(['sweep', long, '--queue', redis.url, '--out', out], tmp.dir, 1, 30);
+    const trial1 = path.join(sweep.dir(), 'trials', 'trial-0001');
     victim.child.kill('SIGKILL');
     await victim.done;
     const rescuer = worker();
     const done = await sweep.done;
     expect(done.code, done.stderr).toBe(0);
-    const got = sweepResults(stdout.split('\n')[0]!);
+    const got = sweepResults(sweep.dir());
     expect(got.map((t) => t.id)).toEqual([1, 2, 3, 4]);
     expect(rescuer.log()).toMatch(/trial-0001 of long: started/);
-    expect(existsSync(path.join(trial1(), 'snapshots', 'latest.safetensors'))).toBe(true);
+    expect(existsSync(path.join(trial1, 'snapshots', 'latest.safetensors'))).toBe(true);
     expectSameTrials(got, localReference(long));
     await stopWorkers();
   });
@@ -134,11 +131,7 @@ describe.skipIf(NO_REDIS)('a sweep through Redis and BullMQ', () => {
 
   it('SIGINT to a worker hands its running trial back after a snapshot; the next worker resumes it', async () => {
     const first = worker();
-    const sweep = spawnDlt(['sweep', long, '--queue', redis.url, '--out', out], tmp.dir);
-    let stdout = '';
-    sweep.child.stdout!.on('data', (s: Buffer) => (stdout += s.toString()));
-    const trial1 = () => path.join(stdout.split('\n')[0]!, 'trials', 'trial-0001');
-    await waitFor(() => stdout.includes('\n') && epochsLogged(trial1()) >= 30, 120_000, "trial 1's 30th epoch");
+    const sweep = await sweepUntilEpoch(['sweep', long, '--queue', redis.url, '--out', out], tmp.dir, 1, 30);
     first.child.kill('SIGINT');
     const ended = await first.done;
     expect(ended.code).toBe(130);
@@ -146,7 +139,7 @@ describe.skipIf(NO_REDIS)('a sweep through Redis and BullMQ', () => {
     worker();
     const done = await sweep.done;
     expect(done.code, done.stderr).toBe(0);
-    expectSameTrials(sweepResults(stdout.split('\n')[0]!), localReference(long));
+    expectSameTrials(sweepResults(sweep.dir()), localReference(long));
     await stopWorkers();
   });
 });

@@ -2,7 +2,8 @@ import { type Job, Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { RunError } from '../errors.js';
 import type { EngineEvents, SweepEngine } from './engine.js';
-import { QUEUE_NAME } from './queueConnection.js';
+import { connectQueue, QUEUE_NAME } from './queueConnection.js';
+
 import type { TrialJob } from './runTrial.js';
 import { childMessageSchema } from './trialMessages.js';
 import { type TrialOutcome, trialOutcomeSchema } from './trialOutcome.js';
@@ -84,4 +85,27 @@ export class QueueEngine implements SweepEngine {
       return { id: trial.id, status: 'failed', params: trial.params, metric: null, epoch: null, run_dir: trial.run_path, error: reason };
     }
   }
+}
+
+/**
+ * Reach the queue (exit 2 when it cannot be reached) and make the coordinator's engine on
+ * that connection; `close` ends the connection. A connection lost for good afterwards
+ * ends the engine's run with a RunError (exit 1).
+ */
+export async function connectQueueEngine(url: string): Promise<{ engine(sweepDirName: string): QueueEngine; close(): Promise<void> }> {
+  let closing = false;
+  let lose: (error: RunError) => void = () => {};
+  const lost = new Promise<RunError>((resolve) => {
+    lose = resolve;
+  });
+  const connection = await connectQueue(url, (error) => {
+    if (!closing) lose(error);
+  });
+  return {
+    engine: (sweepDirName) => new QueueEngine(connection, sweepDirName, lost),
+    close: async () => {
+      closing = true;
+      await connection.quit();
+    },
+  };
 }

@@ -1,6 +1,7 @@
 /** Helpers for the sweep tests: a small base config and reading a sweep directory's results. */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { type Spawned, spawnDlt, waitFor } from './resumeSupport.js';
 
 /** Three spiral arms, 180 points, a tiny MLP: a trial of a few hundred milliseconds. */
 export const BASE_CONFIG = `name: spiral-small
@@ -59,4 +60,23 @@ export function withoutRunDirs(results: readonly TrialResult[]): Omit<TrialResul
 export function epochsLogged(runDir: string): number {
   const file = path.join(runDir, 'metrics.jsonl');
   return existsSync(file) ? readFileSync(file, 'utf8').split('"kind":"epoch"').length - 1 : 0;
+}
+
+/**
+ * Start `dlt sweep ...` without waiting, and wait until trial `trial` has logged `epochs`
+ * epochs: the moment the fault tests strike. `stdout()` is what it printed so far.
+ */
+export async function sweepUntilEpoch(
+  args: string[],
+  cwd: string,
+  trial: number,
+  epochs: number,
+): Promise<Spawned & { stdout: () => string; dir: () => string }> {
+  const started = spawnDlt(args, cwd);
+  let stdout = '';
+  started.child.stdout!.on('data', (s: Buffer) => (stdout += s.toString()));
+  const dir = () => stdout.split('\n')[0]!;
+  const trialDir = () => path.join(dir(), 'trials', `trial-${String(trial).padStart(4, '0')}`);
+  await waitFor(() => stdout.includes('\n') && epochsLogged(trialDir()) >= epochs, 120_000, `trial ${trial}'s epoch ${epochs}`);
+  return { ...started, stdout: () => stdout, dir };
 }

@@ -2,8 +2,6 @@ import path from 'node:path';
 import type { Command } from '@commander-js/extra-typings';
 import { RunError } from '../../errors.js';
 import { defaultParallel, LocalEngine } from '../../sweep/localEngine.js';
-import { connectQueue } from '../../sweep/queueConnection.js';
-import { QueueEngine } from '../../sweep/queueEngine.js';
 import { runSweep } from '../../sweep/sweep.js';
 import { sweepStatus } from '../../sweep/sweepStatus.js';
 import { runSweepTrial } from '../../sweep/sweepTrial.js';
@@ -31,13 +29,9 @@ export function registerSweep(cli: Command, ctx: CliContext): void {
     .addOption(threadsOption())
     .action(async (file, opts) => {
       const progress = ctx.sweepProgress();
-      // The queue is checked first: an unreachable one is bad input (exit 2), before anything is created.
-      let lost: (error: RunError) => void = () => {};
-      const lostQueue = new Promise<RunError>((resolve) => {
-        lost = resolve;
-      });
-      let closing = false;
-      const connection = opts.queue === undefined ? undefined : await connectQueue(opts.queue, (error) => closing || lost(error));
+      // The queue is reached first: an unreachable one is bad input (exit 2), before anything is created.
+      // BullMQ and ioredis are loaded only then: every other command starts without them.
+      const queue = opts.queue === undefined ? undefined : await (await import('../../sweep/queueEngine.js')).connectQueueEngine(opts.queue);
       try {
         await runSweep(file, {
           outDir: opts.out,
@@ -46,8 +40,8 @@ export function registerSweep(cli: Command, ctx: CliContext): void {
           progress,
           onStopRequest: ctx.stopRequests(),
           engine: (dir, loaded) =>
-            connection
-              ? new QueueEngine(connection, dir.name, lostQueue)
+            queue
+              ? queue.engine(dir.name)
               : new LocalEngine({
                   outDir: path.dirname(dir.root),
                   parallel: opts.parallel ?? loaded.spec.parallel ?? defaultParallel(opts.backend ?? process.env.DLT_BACKEND, opts.threads),
@@ -56,8 +50,7 @@ export function registerSweep(cli: Command, ctx: CliContext): void {
                 }),
         });
       } finally {
-        closing = true;
-        await connection?.quit();
+        await queue?.close();
       }
     });
 

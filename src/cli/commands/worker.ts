@@ -1,6 +1,5 @@
 import type { Command } from '@commander-js/extra-typings';
 import { defaultParallel } from '../../sweep/localEngine.js';
-import { runWorker } from '../../sweep/worker.js';
 import type { CliContext } from '../context.js';
 import { backendOption, positiveNumber, threadsOption } from '../options.js';
 
@@ -27,6 +26,7 @@ export function registerWorker(cli: Command, ctx: CliContext): void {
     .addOption(backendOption())
     .addOption(threadsOption())
     .action(async (opts) => {
+      const { runWorker } = await import('../../sweep/worker.js'); // BullMQ and ioredis, for this command only
       await runWorker({
         queue: opts.queue,
         parallel: opts.parallel ?? defaultParallel(opts.backend ?? process.env.DLT_BACKEND, opts.threads),
