@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { dlt, expectInputError, tempDir } from './support/cli.js';
 import { NO_REDIS, type RedisServer, startRedis } from './support/redisServer.js';
 import { expectExit, expectSameFinalTensors, metricsWithoutClock, type Spawned, spawnDlt, waitFor } from './support/resumeSupport.js';
@@ -25,6 +25,11 @@ let redis: RedisServer;
 const workers: Spawned[] = [];
 beforeAll(async () => {
   if (!NO_REDIS) redis = await startRedis();
+});
+// A test that fails leaves no worker behind, and the server up, for the next one.
+afterEach(async () => {
+  await stopWorkers();
+  if (redis) await redis.restart();
 });
 afterAll(async () => {
   for (const w of workers) if (w.child.exitCode === null) w.child.kill('SIGKILL');

@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 import { InputError, RunError } from '../errors.js';
 
 /**
@@ -14,6 +14,23 @@ export const QUEUE_NAME = 'dlt-trials';
 const CONNECT_TIMEOUT_MS = 5_000;
 /** Reconnection attempts (about 100 ms apart, growing) before a lost server ends a worker. */
 const RECONNECT_ATTEMPTS = 20;
+
+/**
+ * An ioredis client whose copies (BullMQ makes one for each blocking connection) report
+ * their errors here. ioredis prints an error that has no listener, with its stack, and a
+ * copy BullMQ has let go of may still fail to reconnect while dlt exits.
+ */
+class QueueClient extends Redis {
+  lastError = '';
+
+  override duplicate(override?: Partial<RedisOptions>): Redis {
+    const copy = super.duplicate(override);
+    copy.on('error', (err: Error) => {
+      this.lastError = err.message;
+    });
+    return copy;
+  }
+}
 
 /** The URL as messages show it: the password replaced by `***`. */
 export function redactedUrl(url: string): string {
@@ -46,9 +63,8 @@ export function checkQueueUrl(url: string): void {
  */
 export async function connectQueue(url: string, onLost: (error: RunError) => void): Promise<Redis> {
   checkQueueUrl(url);
-  let lastError = '';
   let connected = false;
-  const client = new Redis(url, {
+  const client = new QueueClient(url, {
     // BullMQ's workers block on Redis and need commands never to give up on their own.
     maxRetriesPerRequest: null,
     lazyConnect: true,
@@ -56,14 +72,14 @@ export async function connectQueue(url: string, onLost: (error: RunError) => voi
     retryStrategy: (times) => (connected && times <= RECONNECT_ATTEMPTS ? Math.min(100 * times, 1000) : null),
   });
   client.on('error', (err: Error) => {
-    lastError = err.message;
+    client.lastError = err.message;
   });
   try {
     await client.connect();
     await client.ping();
   } catch (err) {
     client.disconnect();
-    const cause = lastError || (err instanceof Error ? err.message : String(err));
+    const cause = client.lastError || (err instanceof Error ? err.message : String(err));
     throw new InputError(
       `cannot reach the queue at ${redactedUrl(url)} (${cause}); start Redis there (e.g. redis-server --port ${new URL(url).port || 6379}) or give the right --queue`,
     );
@@ -72,7 +88,7 @@ export async function connectQueue(url: string, onLost: (error: RunError) => voi
   client.on('end', () => {
     onLost(
       new RunError(
-        `lost the queue at ${redactedUrl(url)} (${lastError || 'the connection closed'}) and could not reconnect; restart Redis, then dlt worker`,
+        `lost the queue at ${redactedUrl(url)} (${client.lastError || 'the connection closed'}) and could not reconnect; restart Redis, then dlt worker`,
       ),
     );
   });

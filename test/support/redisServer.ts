@@ -28,7 +28,7 @@ export interface RedisServer {
   url: string;
   /** Stop the server (SIGTERM) and wait for it to exit. */
   stop(): Promise<void>;
-  /** Start it again on the same port and folder: the queue is as it was. */
+  /** Start it again on the same port and folder, unless it runs: the queue is as it was. */
   restart(): Promise<void>;
   /** Stop it if running and remove its folder. */
   cleanup(): Promise<void>;
@@ -41,6 +41,7 @@ export async function startRedis(options: { password?: string } = {}): Promise<R
   if (options.password) args.push('--requirepass', options.password);
   let child: ChildProcess | undefined;
   const start = async () => {
+    if (child && child.exitCode === null && child.signalCode === null) return; // running
     child = spawn('redis-server', args, { stdio: 'ignore' });
     await waitUntilUp(port, options.password);
   };
