@@ -263,7 +263,7 @@ describe('dlt plot on a finished sweep', () => {
           dots(parameterPanel(svg, key))
             .map((d) => d.attrs['data-trial'])
             .sort(),
-        ).toEqual(kept.map((k) => trialName(k.id)));
+        ).toEqual(kept.map((k) => trialName(k.id)).sort());
       expect(allText(svg)).toContain('3 trials: 2 finished, 0 failed, 1 not ended');
     });
 
