@@ -8,7 +8,8 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { InputError } from '../src/errors.js';
 import type { MetricsRecord } from '../src/train/metrics.js';
-import { MetricsLog } from '../src/train/metricsLog.js';
+import { MetricsCsv } from '../src/train/metricsCsv.js';
+import { MetricsLog, type MetricsViews } from '../src/train/metricsLog.js';
 import { dlt, expectInputError, tempDir } from './support/cli.js';
 import { expectExit, hashTree, metricsWithoutClock, sha256, trainRun } from './support/resumeSupport.js';
 
@@ -22,7 +23,7 @@ function freshLog(name: string, records: number): { jsonl: string; csv: string; 
   mkdirSync(dir);
   const jsonl = path.join(dir, 'metrics.jsonl');
   const csv = path.join(dir, 'metrics.csv');
-  const log = MetricsLog.create(jsonl, csv);
+  const log = MetricsLog.create(jsonl, csvView(csv));
   for (let k = 1; k <= records; k++) log.append(step(k));
   return { jsonl, csv, log };
 }
@@ -54,7 +55,7 @@ describe('MetricsLog positions', () => {
     appendFileSync(jsonl, '{"kind":"step","epo'); // a record cut short by a crash
     const resumed = MetricsLog.check(jsonl, at);
     expect(resumed.dropped).toBe(1);
-    const reopened = resumed.open(csv);
+    const reopened = resumed.open(csvView(csv));
     reopened.append(step(9));
     reopened.close();
     expect(
@@ -158,3 +159,8 @@ training: {epochs: 3, batch_size: 8, log_every: 2}
     expect(hashTree(run.runDir)).toEqual(before);
   });
 });
+
+/** metrics.csv as the log's only view. */
+function csvView(file: string): MetricsViews {
+  return (text) => [MetricsCsv.rebuild(file, text)];
+}

@@ -196,6 +196,8 @@ const training = z.strictObject({
   dtype: z.enum(['float32', 'float64']).default('float32'),
   /** Absent: training runs all its epochs. */
   early_stopping: earlyStopping.optional(),
+  /** Write a TensorBoard event file in the run directory (src/tensorboard/). */
+  tensorboard: z.boolean().default(false),
 });
 
 /**

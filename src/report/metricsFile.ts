@@ -45,6 +45,20 @@ export function readMetricsFile(file: string): MetricsFile {
     if (code === 'EISDIR') throw new InputError('metrics.jsonl is a folder, not the file of records dlt train writes', file);
     throw err;
   }
+  const parsed = parseMetricsText(content, file);
+  if (parsed.records.length === 0) {
+    const unknown = parsed.unknownKinds;
+    const why = unknown.length > 0 ? `only records of kinds dlt does not know (${unknown.join(', ')})` : 'no records';
+    throw new InputError(
+      `metrics.jsonl has ${why}: there is nothing to plot until the run has logged a step (training.log_every) or finished an epoch`,
+      file,
+    );
+  }
+  return parsed;
+}
+
+/** The records of metrics.jsonl text (`file` names it in messages); none is not an error here. */
+export function parseMetricsText(content: string, file: string): MetricsFile {
   const lines = content.split('\n');
   const records: MetricsRecord[] = [];
   const unknown = new Set<string>();
@@ -70,13 +84,6 @@ export function readMetricsFile(file: string): MetricsFile {
     const record = checkRecord(value, file, where);
     if (record === undefined) unknown.add(String((value as { kind: unknown }).kind));
     else records.push(record);
-  }
-  if (records.length === 0) {
-    const why = unknown.size > 0 ? `only records of kinds dlt does not know (${[...unknown].join(', ')})` : 'no records';
-    throw new InputError(
-      `metrics.jsonl has ${why}: there is nothing to plot until the run has logged a step (training.log_every) or finished an epoch`,
-      file,
-    );
   }
   return { records, unknownKinds: [...unknown], partialLastLine };
 }

@@ -4,6 +4,7 @@ import { csvCell } from '../util/csvCell.js';
 import { withIo } from '../util/ioError.js';
 import { writeAll } from '../util/writeAll.js';
 import type { MetricsRecord } from './metrics.js';
+import type { MetricsView } from './metricsLog.js';
 
 type RecordField = MetricsRecord extends infer R ? (R extends unknown ? keyof R : never) : never;
 
@@ -40,7 +41,7 @@ export const CSV_COLUMNS = Object.keys(COLUMNS);
  * writes leaves the CSV a row behind, so whenever the log is opened or cut back the CSV
  * is rewritten from the JSONL (atomically, unless it matches already) and then appended to.
  */
-export class MetricsCsv {
+export class MetricsCsv implements MetricsView {
   private constructor(
     private readonly file: string,
     private readonly fd: number,
@@ -57,7 +58,7 @@ export class MetricsCsv {
   }
 
   /** One record's row; `line` is its JSON line, so that a row written now and one rebuilt from the file agree. */
-  append(line: string): void {
+  append(_record: MetricsRecord, line: string): void {
     writeAll(this.fd, csvRow(parseRecordLine(line) ?? {}), this.file);
   }
 

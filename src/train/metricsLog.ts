@@ -5,7 +5,17 @@ import type { MetricsPosition } from '../snapshot/trainingState.js';
 import { withIo } from '../util/ioError.js';
 import { writeAll } from '../util/writeAll.js';
 import { type EpochRecord, epochRecordSchema, type MetricsRecord } from './metrics.js';
-import { MetricsCsv } from './metricsCsv.js';
+
+/**
+ * A file kept beside metrics.jsonl and derived from it record by record: metrics.csv,
+ * the TensorBoard event file. Built from the log's text so far, so that a cut log (a
+ * resume, a rollback) rebuilds its views to match.
+ */
+export interface MetricsView {
+  append(record: MetricsRecord, line: string): void;
+  close(): void;
+}
+export type MetricsViews = (logText: string) => MetricsView[];
 
 const NEWLINE = 0x0a;
 
@@ -20,16 +30,16 @@ export class MetricsLog {
   private constructor(
     readonly file: string,
     private readonly fd: number,
-    private csv: MetricsCsv,
-    private readonly csvFile: string,
+    private readonly makeViews: MetricsViews,
+    private views: MetricsView[],
     private records: number,
     private lastHash: string | null,
   ) {}
 
-  /** A new run's log, empty. */
-  static create(file: string, csvFile: string): MetricsLog {
+  /** A new run's log, empty, with its views. */
+  static create(file: string, views: MetricsViews): MetricsLog {
     const fd = withIo('create', file, () => openSync(file, 'ax'));
-    return new MetricsLog(file, fd, MetricsCsv.rebuild(csvFile, ''), csvFile, 0, null);
+    return new MetricsLog(file, fd, views, views(''), 0, null);
   }
 
   /**
@@ -39,17 +49,16 @@ export class MetricsLog {
    * the record the snapshot was taken after is refused, naming the line: cutting it
    * would lose or fuse records.
    */
-  static check(file: string, position: MetricsPosition): { dropped: number; open(csvFile: string): MetricsLog } {
+  static check(file: string, position: MetricsPosition): { dropped: number; open(views: MetricsViews): MetricsLog } {
     const bytes = withIo('read', file, () => readFileSync(file));
     const cut = locate(bytes, position, file);
     return {
       dropped: lineEnds(bytes).length - cut.records,
-      open: (csvFile) => {
+      open: (views) => {
         const fd = withIo('open', file, () => openSync(file, 'a'));
         try {
           withIo('write', file, () => ftruncateSync(fd, cut.bytes));
-          const csv = MetricsCsv.rebuild(csvFile, bytes.subarray(0, cut.bytes).toString('utf8'));
-          return new MetricsLog(file, fd, csv, csvFile, cut.records, cut.lastHash);
+          return new MetricsLog(file, fd, views, views(bytes.subarray(0, cut.bytes).toString('utf8')), cut.records, cut.lastHash);
         } catch (err) {
           closeSync(fd);
           throw err;
@@ -68,23 +77,23 @@ export class MetricsLog {
     writeAll(this.fd, `${line}\n`, this.file);
     this.records++;
     this.lastHash = sha256(line);
-    this.csv.append(line);
+    for (const view of this.views) view.append(record, line);
   }
 
-  /** Cut the log back to `position`, one of this log's own (on_nan: rollback), and the CSV with it. */
+  /** Cut the log back to `position`, one of this log's own (on_nan: rollback), and its views with it. */
   cutTo(position: MetricsPosition): void {
     const bytes = withIo('read', this.file, () => readFileSync(this.file));
     const cut = locate(bytes, position, this.file);
     withIo('write', this.file, () => ftruncateSync(this.fd, cut.bytes));
     this.records = cut.records;
     this.lastHash = cut.lastHash;
-    this.csv.close();
-    this.csv = MetricsCsv.rebuild(this.csvFile, bytes.subarray(0, cut.bytes).toString('utf8'));
+    for (const view of this.views) view.close();
+    this.views = this.makeViews(bytes.subarray(0, cut.bytes).toString('utf8'));
   }
 
   close(): void {
     closeSync(this.fd);
-    this.csv.close();
+    for (const view of this.views) view.close();
   }
 
   /** The last epoch record written, if any (dlt resume finishing a run stopped before its summary). */

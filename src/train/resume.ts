@@ -5,6 +5,7 @@ import type { Kernels } from '../tensor/kernels.js';
 import { writeFileAtomic } from '../util/atomicWrite.js';
 import { describeRun } from './describeRun.js';
 import { MetricsLog } from './metricsLog.js';
+import { metricsViews } from './metricsViews.js';
 import type { Reporter } from './reporter.js';
 import { resumedConfig } from './resumeConfig.js';
 import { newestIntactSnapshot, restoreForResume } from './resumeSnapshot.js';
@@ -75,7 +76,7 @@ export async function resume(root: string, options: ResumeOptions): Promise<RunS
     for (const c of changes) reporter.info(`config change: ${c.key}: ${c.from} → ${c.to}`);
     if (changes.length > 0) writeFileAtomic(dir.configFile, toYaml(config));
     describeRun(parts, reporter);
-    const log = logAt.open(dir.metricsCsvFile);
+    const log = logAt.open(metricsViews(dir, config));
     if (logAt.dropped > 0) reporter.info(`metrics.jsonl: ${logAt.dropped} record(s) written after the snapshot were dropped`);
     const trainer = new Trainer(parts, dir, log, reporter, signals.startTraining());
     restoreForResume(trainer, snapshot, reporter);

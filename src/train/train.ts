@@ -5,6 +5,7 @@ import type { Kernels } from '../tensor/kernels.js';
 import { writeFileAtomic } from '../util/atomicWrite.js';
 import { describeRun } from './describeRun.js';
 import { MetricsLog } from './metricsLog.js';
+import { metricsViews } from './metricsViews.js';
 import type { Reporter } from './reporter.js';
 import { RunDirectory } from './runDirectory.js';
 import { RunLock } from './runLock.js';
@@ -41,7 +42,7 @@ export async function train(config: Config, options: TrainOptions): Promise<RunS
     reporter.runDir(dir.root);
     writeFileAtomic(dir.configFile, toYaml(parts.config)); // class_weights: balanced resolved
     describeRun(parts, reporter);
-    const log = MetricsLog.create(dir.metricsFile, dir.metricsCsvFile);
+    const log = MetricsLog.create(dir.metricsFile, metricsViews(dir, parts.config));
     const trainer = new Trainer(parts, dir, log, reporter, signals.startTraining());
     // The rollback point of a new run is its initial state.
     const initial = config.training.on_nan === 'rollback' ? trainer.snapshotBytes() : undefined;

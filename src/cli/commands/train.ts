@@ -14,12 +14,18 @@ export function registerTrain(cli: Command, ctx: CliContext): void {
     .option('--out <dir>', 'folder in which the run directory is created', 'runs')
     .addOption(setOption('override a config key by dotted path, e.g. optimizer.lr=0.01 (repeatable)'))
     .option('--seed <n>', 'override the config seed', wholeNumber)
+    .option('--tensorboard', 'write a TensorBoard event file in the run directory (training.tensorboard: true)')
     .addOption(backendOption())
     .addOption(threadsOption())
     .action(async (configFile, opts) => {
       const signals = ctx.trainingSignals(); // first: a signal while the config is read must not end dlt mid-way
-      // --seed is --set seed=N, validated like the file.
-      const config = loadConfig(configFile, opts.seed !== undefined ? [...opts.set, `seed=${opts.seed}`] : opts.set);
+      // --seed is --set seed=N and --tensorboard --set training.tensorboard=true, validated like the file.
+      const overrides = [
+        ...opts.set,
+        ...(opts.seed !== undefined ? [`seed=${opts.seed}`] : []),
+        ...(opts.tensorboard ? ['training.tensorboard=true'] : []),
+      ];
+      const config = loadConfig(configFile, overrides);
       const kernels = selectKernels(opts.backend, opts.threads);
       const summary = await train(config, { outDir: opts.out, kernels, reporter: ctx.reporter(), signals });
       ctx.stdout(`done in ${summary.wall_seconds.toFixed(1)}s: ${summary.run_dir}\n`);
