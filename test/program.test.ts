@@ -72,7 +72,7 @@ describe('parsing, in-process', () => {
   it('the parsed options arrive typed, with their defaults: --set collects, --out defaults to runs', () => {
     const cli = program(capture());
     const train = cli.commands.find((c) => c.name() === 'train');
-    expect(train?.options.map((o) => o.long)).toEqual(['--out', '--set', '--seed', '--backend', '--threads']);
+    expect(train?.options.map((o) => o.long)).toEqual(['--out', '--set', '--seed', '--tensorboard', '--backend', '--threads']);
     const parsed = train?.parseOptions(['--set', 'a=1', '--set', 'b=2']);
     expect(parsed?.unknown).toEqual([]);
     expect(train?.opts()).toEqual({ out: 'runs', set: ['a=1', 'b=2'] });
