@@ -10,10 +10,10 @@
  * from the records as curves.ts sorts them, with chartLayout.ts's geometry.
  */
 import type { MetricsRecord } from '../train/metrics.js';
+import { chartHeading } from './chartHeading.js';
 import {
   COLOR,
   EVENT_LINE,
-  ellipsize,
   FONT,
   LEFT,
   MAX_EVENT_LINES,
@@ -24,7 +24,6 @@ import {
   type Panel,
   PLOT_W,
   type Placed,
-  RIGHT,
   WIDTH,
 } from './chartLayout.js';
 import { sortCurves } from './curves.js';
@@ -74,16 +73,7 @@ export function learningCurves(input: ChartInput): Chart {
   const height = plotBottom + 46 + (eventLines > 0 ? 14 + eventLines * EVENT_LINE : 0) + 10;
 
   const body: string[] = [];
-  body.push(el('title', {}, text(`${input.title}: learning curves`)));
-  body.push(el('rect', { x: 0, y: 0, width: WIDTH, height, fill: '#ffffff' }));
-  body.push(
-    el(
-      'text',
-      { x: LEFT, y: 26, 'font-size': 17, 'font-weight': 'bold', fill: COLOR.text, class: 'title' },
-      text(ellipsize(input.title, 17, WIDTH - LEFT - RIGHT)),
-    ),
-    el('text', { x: LEFT, y: 46, 'font-size': 12, fill: COLOR.muted, class: 'subtitle' }, text(ellipsize(input.subtitle, 12, WIDTH - LEFT - RIGHT))),
-  );
+  body.push(...chartHeading(`${input.title}: learning curves`, input.title, input.subtitle, height));
   body.push(epochAxis(curves, xPixel));
   const epochLines = epochBoundaries(curves, xPixel);
 

@@ -8,7 +8,8 @@
  * This file lays the page out; sweepPanels.ts draws the panels, with panelFrame.ts's
  * frame and chartLayout.ts's geometry.
  */
-import { COLOR, ellipsize, FONT, LEFT, PLOT_W, type Placed, RIGHT, WIDTH } from './chartLayout.js';
+import { chartHeading } from './chartHeading.js';
+import { COLOR, ellipsize, FONT, LEFT, PLOT_W, type Placed, WIDTH } from './chartLayout.js';
 import { el, svgDocument, text } from './svg.js';
 import { describeTrialCounts, type SweepPlotData } from './sweepData.js';
 import { CURVES_PANEL_HEIGHT, curvesPanel, METRICS, PARAMETER_PANEL_HEIGHT, parameterPanel, scoreScale } from './sweepPanels.js';
@@ -42,20 +43,7 @@ export function sweepChart(data: SweepPlotData): SweepChart {
   const height = rowsTop + rows * PARAMETER_ROW - 8;
 
   const body: string[] = [];
-  body.push(el('title', {}, text(`${data.title}: sweep`)));
-  body.push(el('rect', { x: 0, y: 0, width: WIDTH, height, fill: '#ffffff' }));
-  body.push(
-    el(
-      'text',
-      { x: LEFT, y: 26, 'font-size': 17, 'font-weight': 'bold', fill: COLOR.text, class: 'title' },
-      text(ellipsize(data.title, 17, WIDTH - LEFT - RIGHT)),
-    ),
-    el(
-      'text',
-      { x: LEFT, y: 46, 'font-size': 12, fill: COLOR.muted, class: 'subtitle' },
-      text(ellipsize(subtitle.join(' · '), 12, WIDTH - LEFT - RIGHT)),
-    ),
-  );
+  body.push(...chartHeading(`${data.title}: sweep`, data.title, subtitle.join(' · '), height));
   body.push(curvesPanel(curves, data));
 
   const scored = data.trials.filter((t) => t.status === 'finished' && t.score !== null);
