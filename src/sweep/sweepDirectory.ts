@@ -55,7 +55,10 @@ export class SweepDirectory {
     try {
       value = parseYaml(text);
     } catch (err) {
-      throw new InputError(`not valid YAML (${(err as Error).message.split('\n')[0]}); the sweep directory is damaged`, this.sweepFile);
+      throw new InputError(
+        `not valid YAML (${(err instanceof Error ? err.message : String(err)).split('\n')[0]}); the sweep directory is damaged`,
+        this.sweepFile,
+      );
     }
     const parsed = sweepRecordSchema.safeParse(value);
     if (!parsed.success) {
