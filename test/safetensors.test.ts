@@ -13,6 +13,7 @@ import {
   writeSafetensors,
 } from '../src/snapshot/safetensors.js';
 import { writeFileAtomic } from '../src/util/atomicWrite.js';
+import { pythonWith } from './support/pythonEnv.js';
 
 const FILE = 'run/snapshots/step-10.safetensors';
 
@@ -341,17 +342,19 @@ describe('writeFileAtomic', () => {
   });
 });
 
-// Interop: the files must load in Python. Debian bookworm has no python3-safetensors
-// package, so the real loader runs only where someone installed it; an independent
-// numpy reader (struct + json + frombuffer) checks the byte layout wherever numpy is.
-const PYTHON = '/usr/bin/python3';
-const pythonHas = (module: string): boolean => spawnSync(PYTHON, ['-c', `import ${module}`], { stdio: 'ignore' }).status === 0;
-const hasSafetensors = pythonHas('safetensors.numpy');
-const hasNumpy = pythonHas('numpy');
+// Interop: the files must load in Python, with the real safetensors package (from pip, in
+// the interop venv: test/support/pythonEnv.ts; Debian has no python3-safetensors), and,
+// as a second opinion on the byte layout, with an independent numpy reader (struct +
+// json + frombuffer) in /usr/bin/python3 wherever numpy is.
+const SYSTEM_PYTHON = '/usr/bin/python3';
+const hasNumpy = spawnSync(SYSTEM_PYTHON, ['-c', 'import numpy'], { stdio: 'ignore' }).status === 0;
+const venv = pythonWith({ 'safetensors.numpy': 'safetensors', numpy: 'numpy' });
+const noSafetensors = 'missing' in venv ? venv.missing : undefined;
+if (noSafetensors) console.warn(`test/safetensors.test.ts: the safetensors check is skipped: ${noSafetensors}`);
 
 /** Run a Python script on `path` and parse what it prints as JSON. */
-function runPython(script: string, path: string): unknown {
-  const result = spawnSync(PYTHON, ['-c', script, path], { encoding: 'utf8' });
+function runPython(script: string, path: string, python = SYSTEM_PYTHON): unknown {
+  const result = spawnSync(python, ['-c', script, path], { encoding: 'utf8' });
   expect(result.stderr).toBe('');
   expect(result.status).toBe(0);
   return JSON.parse(result.stdout);
@@ -364,22 +367,25 @@ function expectedFromPython(): Record<string, { dtype: string; shape: number[]; 
 }
 
 describe('Python interop', () => {
-  it.skipIf(!hasSafetensors)('loads with safetensors.numpy.load_file (needs safetensors in /usr/bin/python3; Debian has no package)', () => {
-    const path = join(dir, 'interop.safetensors');
-    writeSafetensors(path, sampleTensors(), sampleMetadata);
-    const script = [
-      'import json, sys',
-      'from safetensors import safe_open',
-      'from safetensors.numpy import load_file',
-      'tensors = load_file(sys.argv[1])',
-      "with safe_open(sys.argv[1], framework='np') as f: metadata = f.metadata()",
-      'out = {n: {"dtype": str(a.dtype), "shape": list(a.shape), "values": a.reshape(-1).tolist()} for n, a in tensors.items()}',
-      'print(json.dumps({"tensors": out, "metadata": metadata}))',
-    ].join('\n');
-    const got = runPython(script, path) as { tensors: unknown; metadata: Record<string, string> };
-    expect(got.tensors).toEqual(expectedFromPython());
-    expect(got.metadata).toEqual(sampleMetadata);
-  });
+  it.skipIf(noSafetensors !== undefined)(
+    `loads with the safetensors package's load_file and safe_open${noSafetensors ? ` — skipped: ${noSafetensors}` : ''}`,
+    () => {
+      const path = join(dir, 'interop.safetensors');
+      writeSafetensors(path, sampleTensors(), sampleMetadata);
+      const script = [
+        'import json, sys',
+        'from safetensors import safe_open',
+        'from safetensors.numpy import load_file',
+        'tensors = load_file(sys.argv[1])',
+        "with safe_open(sys.argv[1], framework='np') as f: metadata = f.metadata()",
+        'out = {n: {"dtype": str(a.dtype), "shape": list(a.shape), "values": a.reshape(-1).tolist()} for n, a in tensors.items()}',
+        'print(json.dumps({"tensors": out, "metadata": metadata}))',
+      ].join('\n');
+      const got = runPython(script, path, (venv as { python: string }).python) as { tensors: unknown; metadata: Record<string, string> };
+      expect(got.tensors).toEqual(expectedFromPython());
+      expect(got.metadata).toEqual(sampleMetadata);
+    },
+  );
 
   it.skipIf(!hasNumpy)('parses with a separate numpy reader (needs numpy in /usr/bin/python3)', () => {
     const path = join(dir, 'interop.safetensors');
@@ -401,7 +407,7 @@ describe('Python interop', () => {
       '    out[name] = {"dtype": str(a.dtype), "shape": list(a.shape), "values": a.reshape(-1).tolist()}',
       'print(json.dumps({"tensors": out, "metadata": meta}))',
     ].join('\n');
-    const got = runPython(script, path) as { tensors: unknown; metadata: Record<string, string> };
+    const got = runPython(script, path, (venv as { python: string }).python) as { tensors: unknown; metadata: Record<string, string> };
     expect(got.tensors).toEqual(expectedFromPython());
     expect(got.metadata).toMatchObject(sampleMetadata);
   });
