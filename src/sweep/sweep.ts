@@ -60,11 +60,12 @@ export async function runSweep(file: string, options: SweepOptions): Promise<Swe
     };
     writeLeaderboard(dir.leaderboardFile, rows(), metric, keys);
 
-    const jobs = sweep.trials.filter((t) => !outcomes.has(t.id)).map((t) => trialJob(dir, sweep, t));
     if (options.createOnly) {
-      options.progress.done(leaderboardTable(rows(), metric, keys));
-      return { dir, ranked: rows() };
+      const ranked = rows();
+      options.progress.done(leaderboardTable(ranked, metric, keys));
+      return { dir, ranked };
     }
+    const jobs = sweep.trials.filter((t) => !outcomes.has(t.id)).map((t) => trialJob(dir, sweep, t));
     const engine = options.engine(dir, sweep);
     let stopped = false;
     options.onStopRequest(() => {
