@@ -1,4 +1,4 @@
-import { Command } from '@commander-js/extra-typings';
+import { Command, Option } from '@commander-js/extra-typings';
 import { VERSION } from '../version.js';
 import { registerEval } from './commands/eval.js';
 import { registerGradcheck } from './commands/gradcheck.js';
@@ -9,7 +9,7 @@ import { registerSweep } from './commands/sweep.js';
 import { registerTrain } from './commands/train.js';
 import { registerWorker } from './commands/worker.js';
 import type { CliContext } from './context.js';
-import { jsonOption } from './options.js';
+import { backendOption, jsonOption, positiveNumber, threadsOption } from './options.js';
 
 /**
  * The command line: every command, its arguments and options, declared once. Parsing
@@ -47,6 +47,34 @@ export function program(ctx: CliContext): Command {
       const result = plotCommand(dir, opts);
       for (const warning of result.warnings) ctx.stderr(`warning: ${warning}\n`);
       ctx.stdout(`${result.svgFile}\n${result.htmlFile}\n`);
+    });
+
+  // dlt export and dlt predict load their modules on use, like plot: the ONNX encoder,
+  // the generated Python and the image decoder serve no other command.
+  cli
+    .command('export')
+    .description('write a trained model for other tools: ONNX (onnxruntime, browsers, phones) or a PyTorch module (.py)')
+    .argument('<run-dir|snapshot>', "run directory (its best, else latest, snapshot) or .safetensors snapshot")
+    .addOption(new Option('--format <format>', 'onnx or torch').choices(['onnx', 'torch'] as const).default('onnx' as const))
+    .option('--out <file>', 'where to write (default: model.onnx or model.py in the run directory, or beside the snapshot)')
+    .option('--opset <n>', 'ONNX opset version, 13 to 21', positiveNumber, 17)
+    .action(async (target, opts) => {
+      const { exportCommand } = await import('./commands/export.js');
+      ctx.stdout(`${exportCommand(target, opts)}\n`);
+    });
+  cli
+    .command('predict')
+    .description('classify new samples: a CSV file, an IDX images file, a CIFAR-10 .bin file, a PNG or JPEG image, or a folder of images')
+    .argument('<run-dir|snapshot>', "run directory (its best, else latest, snapshot) or .safetensors snapshot")
+    .argument('<input>', 'the samples to classify')
+    .option('--out <file>', 'write the predictions there instead of to stdout')
+    .addOption(new Option('--json', 'print the predictions as a JSON array of objects, keyed as the CSV columns'))
+    .option('--top <k>', 'list the k most probable classes of each sample instead of every class', positiveNumber)
+    .addOption(backendOption())
+    .addOption(threadsOption())
+    .action(async (target, input, opts) => {
+      const { predictCommand } = await import('./commands/predict.js');
+      await predictCommand(target, input, opts, ctx);
     });
 
   const data = cli.command('data').description('named datasets (mnist, fashion-mnist, cifar10): fetch them into the cache, list what is present');

@@ -19,8 +19,10 @@ export class Preprocessor {
   private rows = new Int32Array(0);
 
   private constructor(
-    private readonly offset: Float64Array,
-    private readonly divisor: Float64Array,
+    /** Subtracted from each feature, [features]. */
+    readonly offset: Float64Array,
+    /** Each feature is then divided by it, [features]. */
+    readonly divisor: Float64Array,
     private readonly kernels: Kernels,
   ) {
     const uniform = offset.every((o) => o === offset[0]) && divisor.every((d) => d === divisor[0]);
