@@ -54,7 +54,7 @@ export function program(ctx: CliContext): Command {
   cli
     .command('export')
     .description('write a trained model for other tools: ONNX (onnxruntime, browsers, phones) or a PyTorch module (.py)')
-    .argument('<run-dir|snapshot>', "run directory (its best, else latest, snapshot) or .safetensors snapshot")
+    .argument('<run-dir|snapshot>', 'run directory (its best, else latest, snapshot) or .safetensors snapshot')
     .addOption(new Option('--format <format>', 'onnx or torch').choices(['onnx', 'torch'] as const).default('onnx' as const))
     .option('--out <file>', 'where to write (default: model.onnx or model.py in the run directory, or beside the snapshot)')
     .option('--opset <n>', 'ONNX opset version, 13 to 21', positiveNumber, 17)
@@ -65,7 +65,7 @@ export function program(ctx: CliContext): Command {
   cli
     .command('predict')
     .description('classify new samples: a CSV file, an IDX images file, a CIFAR-10 .bin file, a PNG or JPEG image, or a folder of images')
-    .argument('<run-dir|snapshot>', "run directory (its best, else latest, snapshot) or .safetensors snapshot")
+    .argument('<run-dir|snapshot>', 'run directory (its best, else latest, snapshot) or .safetensors snapshot')
     .argument('<input>', 'the samples to classify')
     .option('--out <file>', 'write the predictions there instead of to stdout')
     .addOption(new Option('--json', 'print the predictions as a JSON array of objects, keyed as the CSV columns'))
