@@ -195,6 +195,7 @@ describe('dlt export --format onnx, read by onnx and onnxruntime', () => {
         }
         // onnxruntime's classes score exactly what dlt eval reports.
         const evaluated = dlt(['eval', runDir, '--json'], tmp.dir);
+        expect(evaluated.stderr).toBe('');
         expect(evaluated.code).toBe(0);
         const correct = predicted.filter((c, i) => c === want.labels[i]).length;
         expect(correct / predicted.length).toBe(JSON.parse(evaluated.stdout).accuracy);
