@@ -38,6 +38,11 @@ export interface CsvTable {
 
 const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 
+/** Whether a (trimmed) cell is a decimal number as dlt reads them: 3, -0.5, .5, 1e-3. */
+export function isCsvNumber(cell: string): boolean {
+  return NUMBER.test(cell);
+}
+
 /**
  * 256 MiB. A table is read whole: its text, then its features as doubles, about 8 bytes
  * for every 2 to 8 bytes of text. Data sets published as CSV for classifiers (Covertype,
@@ -53,9 +58,9 @@ const MAX_CSV_BYTES = 256 * 1024 * 1024;
  *   has a non-numeric feature cell or a label column it does not have.
  */
 export function readCsvTable(file: string, options: CsvOptions, role: string): CsvTable {
-  const text = readText(file, role);
+  const text = readCsvText(file, `${role}.path`);
   // Every row ends at a line end, so the rows are at most the lines (less the header's).
-  const capacity = Math.max(0, lineCount(text) - (options.header ? 1 : 0));
+  const capacity = Math.max(0, csvLineCount(text) - (options.header ? 1 : 0));
   let first: CsvRecord | undefined; // the header, or the first row
   let header: CsvRecord | undefined;
   let columns: Columns | undefined;
@@ -174,14 +179,20 @@ function readRow(row: CsvRecord, columns: Columns, features: Float64Array, file:
 }
 
 /** The number of lines: line ends, plus a last line without one. */
-function lineCount(text: string): number {
+/** The lines of a text, a last line without its line end included: an upper bound on its CSV records. */
+export function csvLineCount(text: string): number {
   let lines = 0;
   for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lines++;
   return text.length > 0 && !text.endsWith('\n') ? lines + 1 : lines;
 }
 
-function readText(file: string, role: string): string {
-  const bytes = readDataFile(file, `${role}.path`, {
+/**
+ * A CSV file's text, refused when it is too large to read whole or is not text.
+ *
+ * @param key what names the file, for messages: a config key (`data.train.path`), or `the input`.
+ */
+export function readCsvText(file: string, key: string): string {
+  const bytes = readDataFile(file, key, {
     what: 'a CSV file',
     maxBytes: MAX_CSV_BYTES,
     tooLargeHint: 'dlt reads a table whole into memory; use a sample of the rows, or convert the data to a binary format',
@@ -189,7 +200,7 @@ function readText(file: string, role: string): string {
   if (bytes.includes(0)) {
     const gzip = bytes[0] === 0x1f && bytes[1] === 0x8b;
     throw new InputError(
-      `this is not a UTF-8 text file (it holds zero bytes${gzip ? '; it is gzip-compressed, gunzip it first' : ': binary data, or UTF-16 text — save it as UTF-8'}); ${role}.path must name a CSV file`,
+      `this is not a UTF-8 text file (it holds zero bytes${gzip ? '; it is gzip-compressed, gunzip it first' : ': binary data, or UTF-16 text — save it as UTF-8'}); ${key} must name a CSV file`,
       file,
     );
   }
