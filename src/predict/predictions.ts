@@ -1,6 +1,6 @@
 import type { Preprocessor } from '../data/preprocessor.js';
 import type { Network } from '../model/network.js';
-import { allocate } from '../tensor/types.js';
+import { allocate, type FloatArray } from '../tensor/types.js';
 import type { Samples } from './samples.js';
 
 /** The network's answer for every sample: its class, and how probable it finds each class. */
@@ -46,15 +46,25 @@ export function predict(network: Network, preprocessor: Preprocessor, samples: S
       order.sort((a, b) => s[b]! - s[a]! || a - b);
       ranking.set(order, i * C);
       predicted[i] = order[0]!;
-      const max = s[order[0]!]!;
-      const p = probabilities.subarray(i * C, (i + 1) * C);
-      let sum = 0;
-      for (let c = 0; c < C; c++) {
-        p[c] = Math.exp(s[c]! - max);
-        sum += p[c]!;
-      }
-      for (let c = 0; c < C; c++) p[c]! /= sum;
+      softmaxInto(s, probabilities.subarray(i * C, (i + 1) * C));
     }
   }
   return { count, classes: C, predicted, probabilities, ranking };
+}
+
+/**
+ * One sample's softmax: probabilities[c] = exp(s_c − max s) / Σ_k exp(s_k − max s), in
+ * float64, for the scores s of one row ([C] each). Subtracting the largest score first
+ * keeps exp from overflowing and changes nothing else.
+ */
+export function softmaxInto(scores: FloatArray, probabilities: Float64Array): void {
+  const C = scores.length;
+  let max = -Infinity;
+  for (let c = 0; c < C; c++) if (scores[c]! > max) max = scores[c]!;
+  let sum = 0;
+  for (let c = 0; c < C; c++) {
+    probabilities[c] = Math.exp(scores[c]! - max);
+    sum += probabilities[c]!;
+  }
+  for (let c = 0; c < C; c++) probabilities[c]! /= sum;
 }
