@@ -77,6 +77,25 @@ export function program(ctx: CliContext): Command {
       await predictCommand(target, input, opts, ctx);
     });
 
+  cli
+    .command('report')
+    .description(
+      'what a trained network learned, as one offline page: layers and receptive fields, filters, the patches each conv unit responds to, confusion, mistakes, calibration',
+    )
+    .argument('<run-dir>', 'run directory created by dlt train')
+    .option('--out <file>', 'the page to write (default: report.html in the run directory); --json writes the .json beside it')
+    .addOption(new Option('--split <name>', 'which split to look at').choices(['test', 'val'] as const).default('test' as const))
+    .option('--top <k>', 'patches shown per conv unit; 3·k mistakes', positiveNumber, 8)
+    .addOption(new Option('--json', 'also write report.json with the numbers (per-class metrics, ECE, top patches per unit)'))
+    .addOption(backendOption())
+    .addOption(threadsOption())
+    .action(async (runDir, opts) => {
+      const { reportCommand } = await import('./commands/report.js');
+      const result = await reportCommand(runDir, opts);
+      for (const warning of result.warnings) ctx.stderr(`warning: ${warning}\n`);
+      ctx.stdout(`${result.htmlFile}\n${result.jsonFile ? `${result.jsonFile}\n` : ''}`);
+    });
+
   const data = cli.command('data').description('named datasets (mnist, fashion-mnist, cifar10): fetch them into the cache, list what is present');
   data
     .command('fetch')
