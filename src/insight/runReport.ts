@@ -100,7 +100,7 @@ export function runReport(runDir: string, snapshot: Snapshot, options: ReportOpt
     ['model input', `[${network.inputShape.join(', ')}]`],
     ['loss', config.loss.type],
     ['snapshot', `${path.basename(snapshot.file)} (epoch ${snapshot.state.epoch})`],
-    [`${options.split} accuracy`, `${(correct / samples).toFixed(4)} on ${samples} samples`],
+    [`accuracy on the ${options.split} split (this report)`, `${(correct / samples).toFixed(4)} on ${samples} samples`],
   ];
   return {
     title,
