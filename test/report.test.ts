@@ -18,6 +18,8 @@ afterAll(() => tmp.cleanup());
 
 const TOP = 4;
 
+const MINI = path.join(repoRoot, 'datasets', 'fashion-mnist-mini');
+
 function train(config: string, overrides: string[] = []): string {
   const sets = ['training.epochs=1', ...overrides].flatMap((s) => ['--set', s]);
   const r = dlt(['train', path.join(repoRoot, 'configs', config), '--out', path.join(tmp.dir, 'runs'), ...sets], tmp.dir);
@@ -26,7 +28,14 @@ function train(config: string, overrides: string[] = []): string {
 }
 
 const runs: Record<string, string> = {};
-const cnnRun = () => (runs.cnn ??= train('cnn-quickstart.yaml'));
+/** fashion-cnn.yaml (two conv layers, 32 and 64 units), one epoch on the shipped Fashion-MNIST subset. */
+const cnnRun = () =>
+  (runs.cnn ??= train('fashion-cnn.yaml', [
+    `data.train.images=${path.join(MINI, 'train-images-idx3-ubyte.gz')}`,
+    `data.train.labels=${path.join(MINI, 'train-labels-idx1-ubyte.gz')}`,
+    `data.test.images=${path.join(MINI, 't10k-images-idx3-ubyte.gz')}`,
+    `data.test.labels=${path.join(MINI, 't10k-labels-idx1-ubyte.gz')}`,
+  ]));
 const csvRun = () => (runs.csv ??= train('penguins.yaml'));
 
 function report(runDir: string, extra: string[] = []): { html: string; json: Record<string, unknown> } {
@@ -57,10 +66,11 @@ describe('dlt report', () => {
     expect(addresses(html).filter((a) => a !== 'http://www.w3.org/2000/svg')).toEqual([]);
     expect(html).not.toMatch(/<script|<link|@import|url\((?!#)/i); // url(#…) is an SVG clip path inside the page
     const images = [...html.matchAll(/<img src="([^"]*)"/g)].map((m) => m[1]!);
-    // 8 filters, TOP patches for each live unit of the 8, 3·TOP mistakes
-    expect(images.length).toBeGreaterThanOrEqual(8 + 3 * TOP);
+    // 32 filters, TOP patches for each live unit, 3·TOP mistakes
+    expect(images.length).toBeGreaterThanOrEqual(32 + 3 * TOP);
     for (const src of images) expect(src).toMatch(/^data:image\/png;base64,[A-Za-z0-9+/]+=*$/);
-    expect(html).toContain('receptive field 5×5 pixels');
+    expect(html).toContain('conv2d_1: 32 units, receptive field 3×3 pixels');
+    expect(html).toContain('conv2d_2: 64 units, receptive field 8×8 pixels');
 
     const evaluated = evalJson(runDir);
     expect(json.accuracy).toBe(evaluated.accuracy);
@@ -72,10 +82,11 @@ describe('dlt report', () => {
       expect(perClass[k]!.recall).toBeCloseTo(row[k]! / total, 12);
     }
     const units = json.units as { layer: string; receptive_field: { size: number }; top: { sample: number; value: number }[][] }[];
-    expect(units.map((u) => u.layer)).toEqual(['conv2d_1']);
-    expect(units[0]!.receptive_field.size).toBe(5);
-    expect(units[0]!.top).toHaveLength(8);
-    for (const patches of units[0]!.top) {
+    expect(units.map((u) => u.layer)).toEqual(['conv2d_1', 'conv2d_2']);
+    // conv 3 (same) → relu → maxpool 2 → conv 3 (same): 3, then 3 + 1·1 = 4, then 4 + 2·2 = 8
+    expect(units.map((u) => u.receptive_field.size)).toEqual([3, 8]);
+    expect(units.map((u) => u.top.length)).toEqual([32, 64]);
+    for (const patches of units.flatMap((u) => u.top)) {
       expect(patches.length).toBe(TOP);
       expect(new Set(patches.map((p) => p.sample)).size).toBe(TOP); // one patch per image
       for (let i = 1; i < patches.length; i++) expect(patches[i]!.value).toBeLessThanOrEqual(patches[i - 1]!.value);
@@ -135,7 +146,7 @@ describe('dlt report', () => {
 });
 
 const WIDTH = 1280;
-const HEIGHT = 6000;
+const HEIGHT = 12000;
 
 /** A screenshot of the page, WIDTH × HEIGHT, in a throwaway Chromium profile. */
 function screenshot(chromium: string, page: string): Image {
