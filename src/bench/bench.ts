@@ -1,13 +1,17 @@
 /**
- * `npm run bench`: training throughput of the two reference networks of BENCHMARKS.md
+ * `npm run bench`: training throughput of the three reference networks of BENCHMARKS.md
  * over one epoch at batch 64, float32 — the MLP (784-256-128-10, ReLU, SGD lr 0.05
- * momentum 0.9) and Caffe's LeNet (conv 5×5×20, maxpool 2, conv 5×5×50, maxpool 2,
- * dense 500, ReLU, dense 10; SGD lr 0.01 momentum 0.9, weight decay 5e-4) — for each
- * backend, on the full Fashion-MNIST when Debian's dataset-fashion-mnist is installed,
- * else on the shipped subset. Also GEMM GFLOP/s at 1024³ for each backend, beside the
- * BLAS's own figure timed inside C; and, when PyTorch is importable by /usr/bin/python3,
- * the reference script run in the same invocation, so that speed and peak memory are
- * quoted as ratios measured back to back.
+ * momentum 0.9), Caffe's LeNet (conv 5×5×20, maxpool 2, conv 5×5×50, maxpool 2,
+ * dense 500, ReLU, dense 10; SGD lr 0.01 momentum 0.9, weight decay 5e-4) and the
+ * shipped configs/fashion-cnn.yaml's network (`cnn`: two 3×3 same convs of 32 and 64,
+ * each with ReLU and maxpool 2, dense 128, ReLU, dropout 0.5, dense 10; Adam lr 1e-3) —
+ * for each backend, on the full Fashion-MNIST when Debian's dataset-fashion-mnist is
+ * installed, else on the shipped subset. Also GEMM GFLOP/s at 1024³ for each backend,
+ * beside the BLAS's own figure timed inside C, and for each network its FLOPs per
+ * sample (flops.ts) and the GEMM-bound ceiling they imply. PyTorch runs the reference
+ * script in the same invocation, so that speed and peak memory are quoted as ratios
+ * measured back to back: PyTorch 2.x from pip in the venv .cache/venv when it has torch
+ * (`-- --setup-torch` creates it), else Debian's /usr/bin/python3; the output says which.
  *
  * Every training measurement runs in a child process of its own, so that its peak RSS
  * is its own. (PyTorch's speed depends on the BLAS Debian gives it: install
@@ -16,7 +20,8 @@
  * Each network's measurements run in rounds (--repeat, default 3 for the MLP and 1 for
  * LeNet), every contender once per round; speeds and ratios are the rounds' medians.
  *
- * Usage: npm run bench [-- --only mlp|lenet] [-- --backend js|native] [-- --epochs N] [-- --threads N] [-- --repeat N]
+ * Usage: npm run bench [-- --only mlp|lenet|cnn] [-- --backend js|native] [-- --epochs N] [-- --threads N] [-- --repeat N]
+ *                      [-- --setup-torch] [-- --python PATH]
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -24,27 +29,32 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { configSchema } from '../config/schema.js';
+import { buildNetwork } from '../model/build.js';
 import { DEFAULT_THREADS, selectKernels } from '../tensor/backend.js';
 import { jsKernels, type Kernels } from '../tensor/kernels.js';
 import { nativeStatus } from '../tensor/native.js';
 import type { Reporter } from '../train/reporter.js';
 import { train } from '../train/train.js';
+import { trainingFlopsPerSample } from './flops.js';
 
 const FULL = '/usr/share/datasets/fashion-mnist';
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const SHIPPED = path.join(repo, 'datasets', 'fashion-mnist-mini');
 const TORCH_REFERENCE = path.resolve(repo, '../shared/reference/torch_reference.py');
-const PYTHON = '/usr/bin/python3';
+/** Debian's Python, with python3-torch (PyTorch 1.13): the fallback reference. */
+const DEBIAN_PYTHON = '/usr/bin/python3';
+/** The venv the interop tests use; `--setup-torch` puts PyTorch 2.x there. */
+const VENV = path.join(repo, '.cache', 'venv');
 /** TensorFlow.js's wasm backend on the MLP, from ../shared/BENCHMARKS.md (not measured here). */
 const TFJS_WASM_MLP = 4150;
 /** Rounds per network unless --repeat says otherwise: an MLP epoch takes seconds, LeNet's minutes. */
-const DEFAULT_ROUNDS = { mlp: 3, lenet: 1 } as const;
+const DEFAULT_ROUNDS = { mlp: 3, lenet: 1, cnn: 1 } as const;
 /** Pairs of GEMM timings (dlt's call, then the BLAS from C), 10 products each. */
 const GEMM_PAIRS = 5;
 
 const silent: Reporter = { runDir() {}, info() {}, warn() {}, epochStart() {}, progress() {}, epochEnd() {} };
 
-type Network = 'mlp' | 'lenet';
+type Network = 'mlp' | 'lenet' | 'cnn';
 type Backend = 'js' | 'native';
 
 const LAYERS: Record<Network, unknown[]> = {
@@ -59,6 +69,25 @@ const LAYERS: Record<Network, unknown[]> = {
     'relu',
     { type: 'dense', units: 10 },
   ],
+  cnn: [
+    { type: 'conv2d', filters: 32, kernel: 3, padding: 'same' },
+    'relu',
+    { type: 'maxpool2d', size: 2 },
+    { type: 'conv2d', filters: 64, kernel: 3, padding: 'same' },
+    'relu',
+    { type: 'maxpool2d', size: 2 },
+    'flatten',
+    { type: 'dense', units: 128 },
+    'relu',
+    { type: 'dropout', rate: 0.5 },
+    { type: 'dense', units: 10, init: 'xavier' },
+  ],
+};
+
+const OPTIMIZERS: Record<Network, object> = {
+  mlp: { type: 'sgd', lr: 0.05, momentum: 0.9 },
+  lenet: { type: 'sgd', lr: 0.01, momentum: 0.9 },
+  cnn: { type: 'adam', lr: 0.001 },
 };
 
 /** The reference network's config. PyTorch's weight_decay 5e-4 is l2 = 2.5e-4 here. */
@@ -72,8 +101,8 @@ function benchConfig(network: Network, dataDir: string, epochs: number) {
       preprocess: { scale: 255 },
     },
     model: { input: [1, 28, 28], layers: LAYERS[network] },
-    optimizer: network === 'mlp' ? { type: 'sgd', lr: 0.05, momentum: 0.9 } : { type: 'sgd', lr: 0.01, momentum: 0.9 },
-    regularization: network === 'mlp' ? {} : { l2: 0.00025 },
+    optimizer: OPTIMIZERS[network],
+    regularization: network === 'lenet' ? { l2: 0.00025 } : {},
     training: { epochs, batch_size: 64 },
   });
 }
@@ -124,18 +153,17 @@ function measureDlt(network: Network, backend: Backend, threads: number, dataDir
  * PyTorch's figures for the same network, or why there are none. The script runs under
  * a small wrapper that reports the process's peak RSS when it ends.
  */
-function measureTorch(network: Network, epochs: number): Measurement | string {
+function measureTorch(python: string | undefined, network: Network, epochs: number): Measurement | string {
   if (!existsSync(TORCH_REFERENCE)) return `no ${TORCH_REFERENCE}`;
   if (!existsSync(FULL)) return `no ${FULL} (apt-get install dataset-fashion-mnist)`;
-  const probe = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' });
-  if (probe.status !== 0) return 'PyTorch is not importable by /usr/bin/python3 (apt-get install python3-torch)';
+  if (!python) return 'no Python imports torch (npm run bench -- --setup-torch, or apt-get install python3-torch)';
   const wrapper = [
     'import resource, runpy, sys',
     'sys.argv = sys.argv[1:]',
     "runpy.run_path(sys.argv[0], run_name='__main__')",
     "print('peak_rss_kib', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)",
   ].join('\n');
-  const r = spawnSync(PYTHON, ['-c', wrapper, TORCH_REFERENCE, network, String(epochs), '64', '1'], { encoding: 'utf8' });
+  const r = spawnSync(python, ['-c', wrapper, TORCH_REFERENCE, network, String(epochs), '64', '1'], { encoding: 'utf8' });
   const lines = r.stdout.trim().split('\n');
   const last = lines.filter((l) => l.includes('samples/s')).pop();
   const rss = lines.find((l) => l.startsWith('peak_rss_kib'));
@@ -145,6 +173,28 @@ function measureTorch(network: Network, epochs: number): Measurement | string {
     accuracy: Number(/test_acc ([\d.]+)/.exec(last)![1]),
     peakRssMiB: Number(rss.split(' ')[1]) / 1024,
   };
+}
+
+/**
+ * The Python that runs the PyTorch reference, and its torch version: --python, else the
+ * venv when it imports torch (PyTorch 2.x from pip, what users install), else Debian's.
+ */
+function torchPython(): { python: string; version: string } | undefined {
+  const venvPython = path.join(VENV, 'bin', 'python');
+  const candidates = argument('--python') ? [argument('--python')!] : [venvPython, DEBIAN_PYTHON];
+  for (const python of candidates) {
+    const probe = spawnSync(python, ['-c', 'import torch, numpy; print(torch.__version__)'], { encoding: 'utf8' });
+    if (probe.status === 0) return { python, version: probe.stdout.trim() };
+  }
+  return undefined;
+}
+
+/** `--setup-torch`: PyTorch 2.x (CPU) and numpy from pip into the venv. */
+function setupTorch(): void {
+  const venvPython = path.join(VENV, 'bin', 'python');
+  if (!existsSync(venvPython)) spawnSync('python3', ['-m', 'venv', VENV], { stdio: 'inherit' });
+  const pip = spawnSync(venvPython, ['-m', 'pip', 'install', '--retries', '0', '--timeout', '10', 'torch', 'numpy'], { stdio: 'inherit' });
+  if (pip.status !== 0) console.log(`pip could not install torch into ${VENV}; falling back to ${DEBIAN_PYTHON}`);
 }
 
 function argument(name: string): string | undefined {
@@ -170,7 +220,16 @@ async function main(): Promise<void> {
     console.log(`native backend: unavailable (${native.reason})`);
   }
 
-  console.log(`gemm 1024³ float32, js: ${gemmGflops(jsKernels, 1024, 3).toFixed(1)} GFLOP/s`);
+  if (process.argv.includes('--setup-torch')) setupTorch();
+  const torch = torchPython();
+  console.log(
+    torch ? `pytorch: ${torch.version} (${torch.python})` : 'pytorch: none (npm run bench -- --setup-torch, or apt-get install python3-torch)',
+  );
+
+  const jsGflops = gemmGflops(jsKernels, 1024, 3);
+  console.log(`gemm 1024³ float32, js: ${jsGflops.toFixed(1)} GFLOP/s`);
+  /** The BLAS's own GEMM rate, for the ceilings: the native library's when it loaded. */
+  let ceilingGflops = jsGflops;
   if (native.loaded && backends.includes('native')) {
     const kernels = selectKernels('native', threads);
     // Alternating pairs, the ratio taken within each pair, as for training below.
@@ -181,14 +240,22 @@ async function main(): Promise<void> {
     const dlt = median(pairs.map((p) => p.dlt));
     const own = median(pairs.map((p) => p.own));
     const ratios = pairs.map((p) => p.dlt / p.own);
+    ceilingGflops = own;
     console.log(
       `gemm 1024³ float32, native: ${dlt.toFixed(1)} GFLOP/s; the BLAS called from C: ${own.toFixed(1)} GFLOP/s; ` +
         `ratio ${median(ratios).toFixed(3)} (median of ${GEMM_PAIRS} alternating pairs: ${ratios.map((r) => r.toFixed(3)).join(', ')})`,
     );
   }
 
-  const networks: Network[] = argument('--only') ? [argument('--only') as Network] : ['mlp', 'lenet'];
+  const networks: Network[] = argument('--only') ? [argument('--only') as Network] : ['mlp', 'lenet', 'cnn'];
   for (const network of networks) {
+    const config = benchConfig(network, dataDir, epochs);
+    const flops = trainingFlopsPerSample(config.model.layers, buildNetwork(config, jsKernels).network);
+    const ceiling = (ceilingGflops * 1e9) / flops;
+    console.log(
+      `${network}: ${(flops / 1e6).toFixed(2)} MFLOP per sample per training step (matrix products); ` +
+        `GEMM-bound ceiling ${count(ceiling)} samples/s at ${ceilingGflops.toFixed(1)} GFLOP/s`,
+    );
     // Rounds interleave every contender, so that a slow spell on this shared machine
     // falls on all of them; a ratio is taken within each round, and the median reported.
     const rounds = Number(argument('--repeat') ?? DEFAULT_ROUNDS[network]);
@@ -199,16 +266,17 @@ async function main(): Promise<void> {
     };
     for (let round = 0; round < rounds; round++) {
       for (const backend of backends) record(`dlt ${backend}`, measureDlt(network, backend, backend === 'js' ? 1 : threads, dataDir, epochs));
-      const torch = measureTorch(network, epochs);
-      if (typeof torch === 'string' && round === 0) console.log(`${network} pytorch: skipped (${torch})`);
-      else if (typeof torch !== 'string') record('pytorch', torch);
+      const reference = measureTorch(torch?.python, network, epochs);
+      if (typeof reference === 'string' && round === 0) console.log(`${network} pytorch: skipped (${reference})`);
+      else if (typeof reference !== 'string') record('pytorch', reference);
     }
     for (const [who, ms] of results) {
       const speeds = ms.map((m) => m.samplesPerS);
       console.log(
         `${network} ${who}: ${count(median(speeds))} samples/s over ${epochs} epoch(s)` +
           (ms.length > 1 ? ` (median of ${ms.length} rounds: ${speeds.map(count).join(', ')})` : '') +
-          `, test accuracy ${ms[0]!.accuracy.toFixed(4)}, peak RSS ${count(Math.max(...ms.map((m) => m.peakRssMiB)))} MiB`,
+          `, test accuracy ${ms[0]!.accuracy.toFixed(4)}, peak RSS ${count(Math.max(...ms.map((m) => m.peakRssMiB)))} MiB, ` +
+          `${((100 * median(speeds)) / ceiling).toFixed(1)}% of the ceiling`,
       );
     }
     const reference = results.get('pytorch');
