@@ -13,7 +13,6 @@ import { gunzipSync } from 'node:zlib';
 import * as ort from 'onnxruntime-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readTargetSnapshot } from '../src/cli/snapshotTarget.js';
-import { loadSplits } from '../src/data/load.js';
 import { loadTrainedModel } from '../src/model/trainedModel.js';
 import { jsKernels } from '../src/tensor/kernels.js';
 import { allocate } from '../src/tensor/types.js';
@@ -116,8 +115,8 @@ function dltLogits(runDir: string): DltLogits {
   const cached = logitsOf.get(runDir);
   if (cached) return cached;
   const snapshot = readTargetSnapshot(runDir, 'best');
-  const model = loadTrainedModel(snapshot, jsKernels);
-  const test = loadSplits(snapshot.config, new Set(['train', 'test'])).test!;
+  const model = loadTrainedModel(snapshot, jsKernels, ['test']);
+  const test = model.splits.test!;
   const { network, preprocessor } = model;
   const n = test.indices.length;
   const classes = network.outputSize;

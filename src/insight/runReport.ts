@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { loadSplits, type Split, type SplitName } from '../data/load.js';
+import type { Split, SplitName, Splits } from '../data/load.js';
 import { InputError } from '../errors.js';
 import type { Layer } from '../layers/layer.js';
 import { loadTrainedModel, type TrainedModel } from '../model/trainedModel.js';
@@ -72,9 +72,9 @@ const MISTAKES_PER_TOP = 3;
  */
 export function runReport(runDir: string, snapshot: Snapshot, options: ReportOptions, kernels: Kernels): RunReport {
   const dir = RunDirectory.at(runDir);
-  const model = loadTrainedModel(snapshot, kernels);
+  const model = loadTrainedModel(snapshot, kernels, [options.split]);
   const { config } = snapshot;
-  const split = chosenSplit(config, options.split, snapshot);
+  const split = chosenSplit(model.splits, options.split, snapshot);
   const { network } = model;
   const classes = network.outputSize;
   const classNames = Array.from({ length: classes }, (_, k) => model.classNames?.[k] ?? String(k));
@@ -132,8 +132,7 @@ export function runReport(runDir: string, snapshot: Snapshot, options: ReportOpt
 }
 
 /** The split to look at, loaded with the snapshot's class mapping, as dlt eval loads it. */
-function chosenSplit(config: Snapshot['config'], name: 'test' | 'val', snapshot: Snapshot): Split {
-  const splits = loadSplits(config, new Set(['train', name]), snapshot.classes);
+function chosenSplit(splits: Splits, name: 'test' | 'val', snapshot: Snapshot): Split {
   const chosen = splits[name];
   if (!chosen) {
     const other = name === 'test' ? 'val' : 'test';

@@ -1,4 +1,4 @@
-import { classNamesOf, loadSplits } from '../data/load.js';
+import { classNamesOf, loadSplits, type SplitName, type Splits } from '../data/load.js';
 import { Preprocessor } from '../data/preprocessor.js';
 import { loadParams, type Snapshot } from '../snapshot/snapshot.js';
 import type { Kernels } from '../tensor/kernels.js';
@@ -18,14 +18,20 @@ export interface TrainedModel {
   preprocessor: Preprocessor;
   /** What to call class k, when the run has names for its classes (classNamesOf). */
   classNames?: readonly string[];
+  /** The run's splits as loadSplits read them: train, and those asked for with `also`. */
+  splits: Splits;
 }
 
-export function loadTrainedModel(snapshot: Snapshot, kernels: Kernels): TrainedModel {
+/**
+ * @param also splits to load beside the training split, in the same read (dlt report
+ *   looks at the test or validation split), labels mapped with the snapshot's classes.
+ */
+export function loadTrainedModel(snapshot: Snapshot, kernels: Kernels, also: readonly SplitName[] = []): TrainedModel {
   const { config } = snapshot;
   const { network } = buildNetwork(config, kernels);
   loadParams(network, snapshot);
-  const { train } = loadSplits(config, new Set(['train']), snapshot.classes);
-  const preprocessor = Preprocessor.fit(config.data.preprocess, train, kernels);
+  const splits = loadSplits(config, new Set(['train', ...also]), snapshot.classes);
+  const preprocessor = Preprocessor.fit(config.data.preprocess, splits.train, kernels);
   const classNames = classNamesOf(config, snapshot.classes);
-  return { snapshot, network, preprocessor, ...(classNames ? { classNames } : {}) };
+  return { snapshot, network, preprocessor, splits, ...(classNames ? { classNames } : {}) };
 }
