@@ -5,11 +5,11 @@
     {
       "target_name": "dlt_native",
       "sources": ["dlt_native.c"],
-      "cflags": ["-O3", "-std=c11", "-ffp-contract=off", "-Wall", "-Wextra"],
+      "cflags": ["-O3", "-std=c11", "-ffp-contract=off", "-fno-math-errno", "-Wall", "-Wextra"],
       "defines": ["NAPI_VERSION=8", "<!@(node blas-flags.mjs defines)"],
       "include_dirs": ["<!@(node blas-flags.mjs include_dirs)"],
       "libraries": ["<!@(node blas-flags.mjs libraries)"],
-      "xcode_settings": {"OTHER_CFLAGS": ["-O3", "-std=c11", "-ffp-contract=off"]}
+      "xcode_settings": {"OTHER_CFLAGS": ["-O3", "-std=c11", "-ffp-contract=off", "-fno-math-errno"]}
     }
   ]
 }

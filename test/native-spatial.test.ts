@@ -1,5 +1,6 @@
 // The native backend's loops around the matrix multiply (im2col, col2im, the conv bias
-// reorderings, max pooling, weight decay, ReLU, assembling a batch from bytes) against
+// reorderings, max pooling, weight decay, ReLU, the dense bias and its gradient,
+// assembling a batch from bytes) against
 // the JavaScript kernels they replace.
 // They do the same arithmetic in the same order, so the results must agree to the bit,
 // for both dtypes and for every padding/stride combination conv2d and pooling allow.
@@ -153,6 +154,28 @@ describe.skipIf(!native)(`native spatial kernels match the JavaScript ones bit f
       expect(dxNative[12]).toBe(0);
     });
 
+    it(`${dtype} dense bias and its gradient: rows past n untouched, sums in order`, () => {
+      const rng = Rng.derive(23, 'native-bias');
+      const width = 37; // not a multiple of any vector width
+      const n = 5;
+      const b = random(Type, width, rng);
+      const yJs = random(Type, (n + 2) * width, rng); // rows n, n+1 are stale and must stay so
+      const yNative = yJs.slice();
+      const stale = yJs.slice(n * width);
+      jsKernels.addBias(yJs, b, n, width);
+      native!.addBias(yNative, b, n, width);
+      expectBitIdentical(yNative, yJs);
+      expectBitIdentical(yNative.slice(n * width), stale);
+      expect(yNative[2 * width + 3]).not.toBe(stale[0]);
+      // Large and small values together, so that the order of the sums shows in the bits.
+      const dy = random(Type, (n + 2) * width, rng).map((v, i) => (i % 3 === 0 ? v * 1e7 : v));
+      const dbJs = random(Type, width, rng);
+      const dbNative = dbJs.slice();
+      jsKernels.biasGrad(dbJs, dy, n, width);
+      native!.biasGrad(dbNative, dy, n, width);
+      expectBitIdentical(dbNative, dbJs);
+    });
+
     it(`${dtype} assembling a batch from byte rows through a table`, () => {
       const rng = Rng.derive(19, 'native-gather');
       const features = 37;
@@ -181,6 +204,9 @@ describe.skipIf(!native)(`native spatial kernels match the JavaScript ones bit f
     expect(() => native!.gatherBytes(dst, src, Int32Array.of(0), 2, 4, table)).toThrow(RangeError);
     expect(() => native!.relu(new Float32Array(4), new Float32Array(3), 4)).toThrow(RangeError);
     expect(() => native!.reluGrad(new Float32Array(4), new Float32Array(4), new Float64Array(4), 4)).toThrow(RangeError);
+    expect(() => native!.addBias(new Float32Array(11), new Float32Array(4), 3, 4)).toThrow(RangeError);
+    expect(() => native!.biasGrad(new Float32Array(3), new Float32Array(12), 3, 4)).toThrow(RangeError);
+    expect(() => native!.biasGrad(new Float32Array(4), new Float64Array(12), 3, 4)).toThrow(RangeError);
   });
 
   it('rejects a pooling window that reaches outside x, instead of reading past it', () => {

@@ -56,12 +56,7 @@ export class Dense implements Layer {
     // x is (n, in), W is (out, in), y is (n, out)
     const y = this.y.get(n);
     this.kernels.gemm(false, true, n, this.outSize, this.inSize, x, this.weight.value, y, false);
-    const b = this.bias.value;
-    const out = this.outSize;
-    for (let i = 0; i < n; i++) {
-      const row = i * out;
-      for (let j = 0; j < out; j++) y[row + j]! += b[j]!;
-    }
+    this.kernels.addBias(y, this.bias.value, n, this.outSize);
     this.x = x;
     return y;
   }
@@ -72,11 +67,7 @@ export class Dense implements Layer {
     if (!x) throw new Error(`${this.name}: backward before forward`);
     const out = this.outSize;
     this.kernels.gemm(true, false, out, this.inSize, n, dy, x, this.weight.grad, true);
-    const db = this.bias.grad;
-    for (let i = 0; i < n; i++) {
-      const row = i * out;
-      for (let j = 0; j < out; j++) db[j]! += dy[row + j]!;
-    }
+    this.kernels.biasGrad(this.bias.grad, dy, n, out);
     const dx = this.dx.get(needInput ? n : 0);
     if (needInput) this.kernels.gemm(false, false, n, this.inSize, out, dy, this.weight.value, dx, false);
     return dx;

@@ -75,6 +75,22 @@ export function reluGrad(y: FloatArray, dy: FloatArray, dx: FloatArray, count: n
   for (let i = 0; i < count; i++) dx[i] = y[i]! > 0 ? dy[i]! : 0;
 }
 
+/** A dense layer's bias: y[i·width + j] += b[j] for the n rows of y. */
+export function addBias(y: FloatArray, b: FloatArray, n: number, width: number): void {
+  for (let i = 0; i < n; i++) {
+    const row = i * width;
+    for (let j = 0; j < width; j++) y[row + j]! += b[j]!;
+  }
+}
+
+/** A dense layer's bias gradient: db[j] += dy[i·width + j], for i = 0 … n−1 in that order. */
+export function biasGrad(db: FloatArray, dy: FloatArray, n: number, width: number): void {
+  for (let i = 0; i < n; i++) {
+    const row = i * width;
+    for (let j = 0; j < width; j++) db[j]! += dy[row + j]!;
+  }
+}
+
 /**
  * Assembles a batch from bytes: row k of `dst` is row rows[k] of `src` (each row
  * `features` bytes long) mapped through `table`, for k < n. A table of the 256 possible

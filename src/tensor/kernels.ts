@@ -1,4 +1,4 @@
-import { adamStep, gatherBytes, relu, reluGrad, sgdMomentumStep, weightDecayGrad } from './elementwise.js';
+import { adamStep, addBias, biasGrad, gatherBytes, relu, reluGrad, sgdMomentumStep, weightDecayGrad } from './elementwise.js';
 import { gemm } from './gemm.js';
 import { addBiasSampleMajor, col2im, filterMajorBiasGrad, im2col, maxPool } from './spatial.js';
 
@@ -31,6 +31,10 @@ export interface Kernels {
   relu: typeof relu;
   /** ReLU backward, from the forward output (see elementwise.ts). */
   reluGrad: typeof reluGrad;
+  /** A dense layer's bias added to each row (see elementwise.ts). */
+  addBias: typeof addBias;
+  /** A dense layer's bias gradient, the sum of dy's rows (see elementwise.ts). */
+  biasGrad: typeof biasGrad;
   /** A batch of byte rows, each byte mapped through a 256-entry table (see elementwise.ts). */
   gatherBytes: typeof gatherBytes;
   /** Convolution's unrolling of receptive fields into columns (see spatial.ts). */
@@ -55,6 +59,8 @@ export const jsKernels: Kernels = {
   weightDecayGrad,
   relu,
   reluGrad,
+  addBias,
+  biasGrad,
   gatherBytes,
   im2col,
   col2im,
