@@ -593,46 +593,67 @@ static napi_value conv_bias(napi_env env, napi_callback_info info, bool backward
 static napi_value add_bias_sample_major(napi_env env, napi_callback_info info) { return conv_bias(env, info, false); }
 static napi_value filter_major_bias_grad(napi_env env, napi_callback_info info) { return conv_bias(env, info, true); }
 
-/* maxPool(x, y, argmax, starts, size, W), as spatial.ts: first maximum wins, NaN wins. */
-#define MAX_POOL_LOOP(T)                                                  \
-  do {                                                                    \
-    const T *x = arr[0].data;                                             \
-    T *y = arr[1].data;                                                   \
-    for (size_t o = 0; o < count; o++) {                                  \
-      const int64_t start = starts[o];                                    \
-      if (start < 0 || start + (size - 1) * (W + 1) >= (int64_t)arr[0].length) return throw_range(env, "maxPool: a window reaches outside x"); \
-      T best = x[start];                                                  \
-      int64_t at = start;                                                 \
-      for (int64_t i = 0; i < size; i++) {                                \
-        const int64_t line = start + i * W;                               \
-        for (int64_t j = 0; j < size; j++) {                              \
-          const T v = x[line + j];                                        \
-          /* branch-free: with random data the comparison is unpredictable */ \
-          const int better = (v > best) | ((v != v) & (best == best));    \
-          best = better ? v : best;                                       \
-          at = better ? line + j : at;                                    \
-        }                                                                 \
-      }                                                                   \
-      y[o] = best;                                                        \
-      argmax[o] = (int32_t)at;                                            \
-    }                                                                     \
-  } while (0)
+/*
+ * maxPool(x, y, argmax, planes, H, W, size, stride, outH, outW), as spatial.ts: the first
+ * maximum wins, a NaN wins. Each offset in the window is compared across a whole row
+ * of outputs at once, with selects the compiler turns into vector compares and blends
+ * (branches on random data mispredict half the time).
+ */
+#define DEFINE_MAX_POOL(T)                                                                         \
+  /* One offset of the window across a row of outputs; inlined with constant strides. */           \
+  static inline __attribute__((always_inline)) void max_pool_row_##T(const T *x, T *best, int32_t *at, \
+                                                                      int64_t line, int64_t stride, int64_t outW) { \
+    for (int64_t ox = 0; ox < outW; ox++) {                                                        \
+      const T v = x[line + ox * stride], b = best[ox];                                             \
+      const int better = (v > b) | ((v != v) & (b == b));                                          \
+      best[ox] = better ? v : b;                                                                   \
+      at[ox] = better ? (int32_t)(line + ox * stride) : at[ox];                                    \
+    }                                                                                              \
+  }                                                                                                \
+  HOT static void max_pool_##T(const T *x, T *y, int32_t *argmax, int64_t planes, int64_t H, int64_t W, \
+                               int64_t size, int64_t stride, int64_t outH, int64_t outW) {          \
+    for (int64_t plane = 0; plane < planes; plane++)                                               \
+      for (int64_t oy = 0; oy < outH; oy++) {                                                      \
+        T *best = y + (plane * outH + oy) * outW;                                                  \
+        int32_t *at = argmax + (plane * outH + oy) * outW;                                         \
+        const int64_t top = (plane * H + oy * stride) * W;                                         \
+        for (int64_t ox = 0; ox < outW; ox++) {                                                    \
+          best[ox] = x[top + ox * stride];                                                         \
+          at[ox] = (int32_t)(top + ox * stride);                                                   \
+        }                                                                                          \
+        for (int64_t i = 0; i < size; i++)                                                         \
+          for (int64_t j = 0; j < size; j++) {                                                     \
+            const int64_t line = top + i * W + j;                                                  \
+            /* the compiler vectorises strided loads only when it knows the stride */              \
+            if (stride == 2) max_pool_row_##T(x, best, at, line, 2, outW);                         \
+            else if (stride == 1) max_pool_row_##T(x, best, at, line, 1, outW);                    \
+            else max_pool_row_##T(x, best, at, line, stride, outW);                                \
+          }                                                                                        \
+      }                                                                                            \
+  }
+FOR_BOTH_TYPES(DEFINE_MAX_POOL)
 
 static napi_value max_pool(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
-  napi_value argv[6];
+  size_t argc = 10;
+  napi_value argv[10];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   float_array arr[2];
-  int32_t *argmax, *starts;
-  size_t argmax_length, count;
-  int64_t d[2];
-  if (argc != 6 || !get_float_array(env, argv[0], &arr[0]) || !get_float_array(env, argv[1], &arr[1]) ||
-      !get_int32_array(env, argv[2], &argmax, &argmax_length) || !get_int32_array(env, argv[3], &starts, &count) || !get_dims(env, argv + 4, 2, d))
-    return throw_range(env, "maxPool: expected (x, y, argmax: Int32Array, starts: Int32Array, size, W)");
-  const int64_t size = d[0], W = d[1];
+  int32_t *argmax;
+  size_t argmax_length;
+  int64_t d[7];
+  if (argc != 10 || !get_float_array(env, argv[0], &arr[0]) || !get_float_array(env, argv[1], &arr[1]) ||
+      !get_int32_array(env, argv[2], &argmax, &argmax_length) || !get_dims(env, argv + 3, 7, d))
+    return throw_range(env, "maxPool: expected (x, y, argmax: Int32Array, planes, H, W, size, stride, outH, outW)");
+  const int64_t planes = d[0], H = d[1], W = d[2], size = d[3], stride = d[4], outH = d[5], outW = d[6];
   if (arr[0].type != arr[1].type) return throw_range(env, "maxPool: x and y must have the same element type");
-  if (size < 1 || arr[1].length < count || argmax_length < count) return throw_range(env, "maxPool: y or argmax is shorter than starts");
-  FOR_ELEMENT_TYPE(arr[0].type, MAX_POOL_LOOP);
+  if (size < 1 || stride < 1 || (outH > 0 && (outH - 1) * stride + size > H) || (outW > 0 && (outW - 1) * stride + size > W))
+    return throw_range(env, "maxPool: a window reaches outside the map");
+  const uint64_t inputs = (uint64_t)planes * (uint64_t)(H * W), outputs = (uint64_t)planes * (uint64_t)(outH * outW);
+  if (inputs > INT32_MAX) return throw_range(env, "maxPool: x has more than 2^31-1 entries");
+  if (arr[0].length < inputs || arr[1].length < outputs || argmax_length < outputs)
+    return throw_range(env, "maxPool: an array is shorter than its shape");
+  if (arr[0].type == napi_float32_array) max_pool_float(arr[0].data, arr[1].data, argmax, planes, H, W, size, stride, outH, outW);
+  else max_pool_double(arr[0].data, arr[1].data, argmax, planes, H, W, size, stride, outH, outW);
   return NULL;
 }
 

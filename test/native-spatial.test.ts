@@ -95,30 +95,51 @@ describe.skipIf(!native)(`native spatial kernels match the JavaScript ones bit f
       expectBitIdentical(dbNative, dbJs);
     });
 
-    it(`${dtype} max pooling, with ties and NaN`, () => {
-      const rng = Rng.derive(11, 'native-pool');
-      const [planes, H, W, size, stride] = [6, 9, 8, 3, 2];
-      const x = random(Type, planes * H * W, rng);
-      for (let i = 0; i < x.length; i += 7) x[i] = x[i + 1] ?? 0; // ties
-      x[20] = NaN;
-      x[100] = NaN;
-      const outH = Math.floor((H - size) / stride) + 1;
-      const outW = Math.floor((W - size) / stride) + 1;
-      const starts = new Int32Array(planes * outH * outW);
-      let o = 0;
-      for (let plane = 0; plane < planes; plane++) {
-        for (let oy = 0; oy < outH; oy++) for (let ox = 0; ox < outW; ox++) starts[o++] = plane * H * W + oy * stride * W + ox * stride;
-      }
-      const yJs = new Type(starts.length);
-      const yNative = new Type(starts.length);
-      const argmaxJs = new Int32Array(starts.length + 5);
-      const argmaxNative = new Int32Array(starts.length + 5);
-      jsKernels.maxPool(x, yJs, argmaxJs, starts, size, W);
-      native!.maxPool(x, yNative, argmaxNative, starts, size, W);
-      expectBitIdentical(yNative, yJs);
-      expect(Array.from(argmaxNative)).toEqual(Array.from(argmaxJs));
-      expect(yNative.some((v) => Number.isNaN(v))).toBe(true);
-    });
+    // [planes, H, W, size, stride]: overlapping, tiling with a ragged edge, and a 1×1 window.
+    for (const [planes, H, W, size, stride] of [
+      [6, 9, 8, 3, 2],
+      [5, 28, 27, 2, 2],
+      [3, 7, 11, 3, 1],
+      [2, 4, 5, 1, 1],
+    ] as const) {
+      it(`${dtype} max pooling of ${planes} ${H}×${W} maps, window ${size} stride ${stride}, with ties and NaN`, () => {
+        const rng = Rng.derive(11 + H, 'native-pool');
+        const x = random(Type, planes * H * W, rng);
+        for (let i = 0; i < x.length; i += 7) x[i] = x[i + 1] ?? 0; // ties
+        x[20] = NaN;
+        x[43] = NaN;
+        const outH = Math.floor((H - size) / stride) + 1;
+        const outW = Math.floor((W - size) / stride) + 1;
+        const count = planes * outH * outW;
+        // Stale entries past the outputs must stay as they were.
+        const yJs = random(Type, count + 5, rng);
+        const yNative = yJs.slice();
+        const argmaxJs = new Int32Array(count + 5).fill(-7);
+        const argmaxNative = argmaxJs.slice();
+        jsKernels.maxPool(x, yJs, argmaxJs, planes, H, W, size, stride, outH, outW);
+        native!.maxPool(x, yNative, argmaxNative, planes, H, W, size, stride, outH, outW);
+        expectBitIdentical(yNative, yJs);
+        expect(Array.from(argmaxNative)).toEqual(Array.from(argmaxJs));
+        expect(yNative.some((v) => Number.isNaN(v))).toBe(true);
+        expect(argmaxNative[count]).toBe(-7);
+        // The JavaScript kernel against the definition, window by window.
+        for (let o = 0; o < count; o++) {
+          const plane = Math.floor(o / (outH * outW));
+          const oy = Math.floor(o / outW) % outH;
+          const ox = o % outW;
+          let best = -Infinity;
+          let at = -1;
+          for (let i = 0; i < size; i++) {
+            for (let j = 0; j < size; j++) {
+              const k = (plane * H + oy * stride + i) * W + ox * stride + j;
+              const v = x[k]!;
+              if (at < 0 || v > best || (Number.isNaN(v) && !Number.isNaN(best))) [best, at] = [v, k];
+            }
+          }
+          expect(argmaxJs[o], `window ${o}`).toBe(at);
+        }
+      });
+    }
 
     it(`${dtype} weight decay gradient`, () => {
       const rng = Rng.derive(13, 'native-decay');
@@ -211,7 +232,10 @@ describe.skipIf(!native)(`native spatial kernels match the JavaScript ones bit f
 
   it('rejects a pooling window that reaches outside x, instead of reading past it', () => {
     const x = new Float32Array(16);
-    expect(() => native!.maxPool(x, new Float32Array(1), new Int32Array(1), Int32Array.of(15), 2, 4)).toThrow(RangeError);
+    expect(() => native!.maxPool(x, new Float32Array(4), new Int32Array(4), 1, 4, 4, 2, 2, 3, 2)).toThrow(RangeError);
+    expect(() => native!.maxPool(x, new Float32Array(4), new Int32Array(4), 2, 4, 4, 2, 2, 2, 2)).toThrow(RangeError);
+    expect(() => native!.maxPool(x, new Float32Array(4), new Int32Array(3), 1, 4, 4, 2, 2, 2, 2)).toThrow(RangeError);
+    expect(() => native!.maxPool(x, new Float32Array(4), new Int32Array(4), 1, 4, 4, 2, 2, 2, 2)).not.toThrow();
   });
 
   it('rejects an im2col whose arrays are shorter than the shapes', () => {

@@ -112,10 +112,10 @@ export class MaxPool2d extends Pool2d {
   }
 
   protected pool(x: FloatArray, y: FloatArray, n: number): void {
-    const starts = this.windowStarts(n);
-    const count = starts.length;
+    const { channels, inH, inW, size, stride, outH, outW } = this;
+    const count = n * channels * outH * outW;
     if (this.argmax.length < count) this.argmax = new Int32Array(count);
-    this.kernels.maxPool(x, y, this.argmax, starts, this.size, this.inW);
+    this.kernels.maxPool(x, y, this.argmax, n * channels, inH, inW, size, stride, outH, outW);
     this.count = count;
   }
 

@@ -124,27 +124,46 @@ export function filterMajorBiasGrad(dY: FloatArray, dy: FloatArray, db: FloatArr
 }
 
 /**
- * Max pooling over `starts.length` windows of size×size in rows of width W: y[o] and
- * argmax[o] ← the largest x in the window whose top-left index is starts[o], and where it
- * is (argmax may be longer than starts). Ties go to the first in row-major order; a NaN wins, so it propagates.
+ * Max pooling of `planes` maps of H×W: y and argmax (planes, outH, outW) ← the largest x
+ * in each size×size window (windows `stride` apart) and its flat index into x. Ties go to
+ * the first in row-major order; a NaN wins, so it propagates. The loops run offset by
+ * offset within the window, each across a whole row of outputs, so that the native
+ * kernel can compare a vector of windows at a time; each window still sees its inputs in
+ * row-major order. Only the first planes·outH·outW entries of y and argmax are written.
  */
-export function maxPool(x: FloatArray, y: FloatArray, argmax: Int32Array, starts: Int32Array, size: number, W: number): void {
-  const count = starts.length;
-  for (let o = 0; o < count; o++) {
-    const start = starts[o]!;
-    let best = x[start]!;
-    let at = start;
-    for (let i = 0; i < size; i++) {
-      const line = start + i * W;
-      for (let j = 0; j < size; j++) {
-        const v = x[line + j]!;
-        if (v > best || (Number.isNaN(v) && !Number.isNaN(best))) {
-          best = v;
-          at = line + j;
+export function maxPool(
+  x: FloatArray,
+  y: FloatArray,
+  argmax: Int32Array,
+  planes: number,
+  H: number,
+  W: number,
+  size: number,
+  stride: number,
+  outH: number,
+  outW: number,
+): void {
+  for (let plane = 0; plane < planes; plane++) {
+    for (let oy = 0; oy < outH; oy++) {
+      const out = (plane * outH + oy) * outW;
+      const top = plane * H * W + oy * stride * W;
+      for (let ox = 0; ox < outW; ox++) {
+        y[out + ox] = x[top + ox * stride]!;
+        argmax[out + ox] = top + ox * stride;
+      }
+      for (let i = 0; i < size; i++) {
+        for (let j = 0; j < size; j++) {
+          const line = top + i * W + j;
+          for (let ox = 0; ox < outW; ox++) {
+            const v = x[line + ox * stride]!;
+            const best = y[out + ox]!;
+            if (v > best || (Number.isNaN(v) && !Number.isNaN(best))) {
+              y[out + ox] = v;
+              argmax[out + ox] = line + ox * stride;
+            }
+          }
         }
       }
     }
-    y[o] = best;
-    argmax[o] = at;
   }
 }
