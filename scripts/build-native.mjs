@@ -116,6 +116,12 @@ const status = build();
 writeStatus(status);
 if (status.built) {
   console.log(`dlt: native backend built (${status.blas})`);
+  // The default thread count, measured now (scripts/calibrate-threads.mjs), in a process
+  // of its own so that nothing it does can fail the install.
+  const calibration = spawnSync(process.execPath, [join(dirname(fileURLToPath(import.meta.url)), 'calibrate-threads.mjs')], { encoding: 'utf8' });
+  if (calibration.status === 0) console.log(calibration.stdout.trim());
+  else
+    console.log(`dlt: could not measure the best thread count (${(calibration.stderr ?? '').trim().split('\n')[0]}); the native backend will use 2`);
 } else {
   console.log(`dlt: native backend not built: ${status.reason}\ndlt: using the JavaScript backend; ${HOW_TO_ENABLE}`);
 }

@@ -4,7 +4,7 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { readSafetensors } from '../src/snapshot/safetensors.js';
-import { DEFAULT_THREADS } from '../src/tensor/backend.js';
+import { nativeThreadDefault } from '../src/tensor/backend.js';
 import { nativeStatus } from '../src/tensor/native.js';
 import { dlt, expectInputError, tempDir } from './support/cli.js';
 import { metricsWithoutClock, sha256 } from './support/resumeSupport.js';
@@ -71,7 +71,7 @@ describe('dlt train', () => {
     const summary = JSON.parse(readFileSync(path.join(runDir, 'summary.json'), 'utf8'));
     // --backend auto (the default) takes the native backend wherever it built.
     const backend = nativeStatus().loaded ? 'native' : 'js';
-    const threads = backend === 'native' ? DEFAULT_THREADS : 1;
+    const threads = backend === 'native' ? nativeThreadDefault().threads : 1;
     expect(summary).toMatchObject({ name: 'spiral-test', epochs: 30, steps: 270, backend, threads, dtype: 'float32' });
     expect(summary.test_accuracy).toBeGreaterThan(0.8);
   });

@@ -30,7 +30,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { configSchema } from '../config/schema.js';
 import { buildNetwork } from '../model/build.js';
-import { DEFAULT_THREADS, selectKernels } from '../tensor/backend.js';
+import { nativeThreadDefault, selectKernels } from '../tensor/backend.js';
 import { jsKernels, type Kernels } from '../tensor/kernels.js';
 import { nativeStatus } from '../tensor/native.js';
 import type { Reporter } from '../train/reporter.js';
@@ -206,7 +206,7 @@ const count = (x: number) => Math.round(x).toLocaleString('en-US');
 
 async function main(): Promise<void> {
   const epochs = Number(argument('--epochs') ?? 1);
-  const threads = Number(argument('--threads') ?? DEFAULT_THREADS);
+  const threads = Number(argument('--threads') ?? (nativeStatus().loaded ? nativeThreadDefault().threads : 1));
   const full = existsSync(path.join(FULL, 'train-images-idx3-ubyte.gz'));
   const dataDir = full ? FULL : SHIPPED;
   console.log(`dataset: ${full ? 'full Fashion-MNIST' : 'shipped subset (install dataset-fashion-mnist for the full set)'} (${dataDir})`);
@@ -215,7 +215,8 @@ async function main(): Promise<void> {
   const backends: Backend[] = argument('--backend') ? [argument('--backend') as Backend] : native.loaded ? ['js', 'native'] : ['js'];
   if (native.loaded) {
     const info = native.addon.info();
-    console.log(`native backend: ${info.config}; ${threads} thread(s)`);
+    const why = argument('--threads') ? 'from --threads' : `the default: ${nativeThreadDefault().source}`;
+    console.log(`native backend: ${info.config}; ${threads} thread(s), ${why}`);
   } else {
     console.log(`native backend: unavailable (${native.reason})`);
   }

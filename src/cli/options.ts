@@ -1,5 +1,4 @@
 import { InvalidArgumentError, Option } from '@commander-js/extra-typings';
-import { DEFAULT_THREADS } from '../tensor/backend.js';
 
 /**
  * Options and argument parsers shared by several commands. Each option is declared once,
@@ -12,9 +11,10 @@ export function backendOption() {
 }
 
 export function threadsOption() {
-  return new Option('--threads <n>', `threads for the native backend's BLAS (default ${DEFAULT_THREADS}; also: DLT_THREADS)`).argParser(
-    positiveNumber,
-  );
+  return new Option(
+    '--threads <n>',
+    "threads for the native backend's BLAS (default: the count measured fastest when it was built, else 2; also: DLT_THREADS)",
+  ).argParser(positiveNumber);
 }
 
 /** `--set key=value`, repeatable. */

@@ -1,17 +1,24 @@
-import { availableParallelism } from 'node:os';
 import { InputError } from '../errors.js';
 import { jsKernels, type Kernels } from './kernels.js';
 import { nativeKernels, nativeStatus } from './native.js';
+import { defaultThreads, type ThreadDefault } from './threadDefault.js';
 
 export type BackendChoice = 'auto' | 'js' | 'native';
 
+let threadDefault: ThreadDefault | undefined;
+
 /**
- * Threads for the native BLAS unless --threads or DLT_THREADS says otherwise: two, or one
- * on a single-CPU machine. Two trained both reference networks (the MLP and LeNet) faster
- * than one on the 2-vCPU machine dlt is developed on; README, "Backends", gives the
- * figures. More threads are untested.
+ * Threads for the native BLAS unless --threads or DLT_THREADS says otherwise: the count
+ * measured fastest on this machine when the addon was built (threadDefault.ts), else two
+ * (one on a single-CPU machine). Worked out on first use, which loads the addon.
  */
-export const DEFAULT_THREADS = Math.min(2, availableParallelism());
+export function nativeThreadDefault(): ThreadDefault {
+  if (!threadDefault) {
+    const native = nativeStatus();
+    threadDefault = defaultThreads(native.loaded ? native.addon.info().config : undefined);
+  }
+  return threadDefault;
+}
 
 /**
  * The kernels for `--backend` (or DLT_BACKEND): `auto` takes the native addon when it
@@ -29,7 +36,7 @@ export function selectKernels(
     case 'auto':
     case 'native': {
       const native = nativeStatus();
-      if (native.loaded) return nativeKernels(native.addon, threads ?? DEFAULT_THREADS);
+      if (native.loaded) return nativeKernels(native.addon, threads ?? nativeThreadDefault().threads);
       if (choice === 'native') {
         throw new InputError(
           `the native backend is unavailable: ${native.reason}. Install libopenblas-dev (Debian/Ubuntu) and run npm run build:native, or use --backend js`,

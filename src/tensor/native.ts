@@ -15,7 +15,8 @@ export type Addon = Omit<Kernels, 'name' | 'threads' | 'note'> & {
 /** The native addon once loaded, or why it is not available. */
 export type NativeStatus = { loaded: true; addon: Addon } | { loaded: false; reason: string };
 
-const buildDir = fileURLToPath(new URL('../../native/build/', import.meta.url));
+/** Where `npm install` builds the addon and records how it went (status.json, threads.json). */
+export const nativeBuildDir = fileURLToPath(new URL('../../native/build/', import.meta.url));
 
 let status: NativeStatus | undefined;
 
@@ -25,7 +26,7 @@ let status: NativeStatus | undefined;
  */
 export function nativeStatus(): NativeStatus {
   if (status) return status;
-  const file = `${buildDir}Release/dlt_native.node`;
+  const file = `${nativeBuildDir}Release/dlt_native.node`;
   if (!existsSync(file)) {
     status = { loaded: false, reason: buildReason() };
     return status;
@@ -40,7 +41,7 @@ export function nativeStatus(): NativeStatus {
 
 function buildReason(): string {
   try {
-    const recorded = JSON.parse(readFileSync(`${buildDir}status.json`, 'utf8')) as { reason?: string };
+    const recorded = JSON.parse(readFileSync(`${nativeBuildDir}status.json`, 'utf8')) as { reason?: string };
     if (recorded.reason) return `not built: ${recorded.reason.split('\n')[0]}`;
   } catch {
     // No record: the build never ran (installed with --ignore-scripts, say).
