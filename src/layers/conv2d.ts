@@ -41,6 +41,7 @@ export function paddingOf(padding: Conv2dOptions['padding'], kernel: number): nu
  */
 export class Conv2d implements Layer {
   readonly type = 'conv2d';
+  readonly writesGrads = true;
   readonly name: string;
   readonly outputShape: readonly number[];
   readonly params: readonly Param[];
@@ -113,16 +114,17 @@ export class Conv2d implements Layer {
     return y;
   }
 
-  backward(dy: FloatArray, n: number, needInput: boolean): FloatArray {
+  backward(dy: FloatArray, n: number, needInput: boolean, gradsZero = false): FloatArray {
     // dy is (n, F, P); dY is (F, n·P): db += Σ dY rows; dW += dY·Mᵀ is (F, C·k·k); dM = Wᵀ·dY; dx = col2im(dM)
     if (this.n !== n) throw new Error(`${this.name}: backward for ${n} samples after a forward of ${this.n}`);
     const { filters: F, k } = this;
     const P = this.outH * this.outW;
     const K = this.inC * k * k;
     const dY = this.filterMajor.get(n);
+    if (gradsZero) this.bias.grad.fill(0);
     this.kernels.filterMajorBiasGrad(dY, dy, this.bias.grad, F, n, P);
     const cols = this.cols.get(n);
-    this.kernels.gemm(false, true, F, K, n * P, dY, cols, this.weight.grad, true);
+    this.kernels.gemm(false, true, F, K, n * P, dY, cols, this.weight.grad, !gradsZero);
     const dx = this.dx.get(needInput ? n : 0);
     if (!needInput) return dx;
     const dcols = this.dcols.get(n);

@@ -19,6 +19,7 @@ export interface DenseOptions {
  */
 export class Dense implements Layer {
   readonly type = 'dense';
+  readonly writesGrads = true;
   readonly name: string;
   readonly outputShape: readonly number[];
   readonly params: readonly Param[];
@@ -61,12 +62,14 @@ export class Dense implements Layer {
     return y;
   }
 
-  backward(dy: FloatArray, n: number, needInput: boolean): FloatArray {
+  backward(dy: FloatArray, n: number, needInput: boolean, gradsZero = false): FloatArray {
     // dy is (n, out): dW += dyᵀ·x is (out, in); db += Σ_rows dy; dx = dy·W is (n, in)
+    // (with gradsZero, dW and db are written: = instead of +=)
     const x = this.x;
     if (!x) throw new Error(`${this.name}: backward before forward`);
     const out = this.outSize;
-    this.kernels.gemm(true, false, out, this.inSize, n, dy, x, this.weight.grad, true);
+    this.kernels.gemm(true, false, out, this.inSize, n, dy, x, this.weight.grad, !gradsZero);
+    if (gradsZero) this.bias.grad.fill(0);
     this.kernels.biasGrad(this.bias.grad, dy, n, out);
     const dx = this.dx.get(needInput ? n : 0);
     if (needInput) this.kernels.gemm(false, false, n, this.inSize, out, dy, this.weight.value, dx, false);

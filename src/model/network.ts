@@ -29,6 +29,8 @@ export class Network {
   readonly dtype: DType;
   /** Index of the first layer that has parameters (layers.length when none has). */
   private readonly firstWithParams: number;
+  /** Set by zeroGrads, cleared by the backward it applies to. */
+  private gradsZero = false;
 
   /** The network a config's layer list describes. */
   constructor(specs: readonly LayerSpec[], inputShape: readonly number[], options: NetworkOptions);
@@ -81,7 +83,9 @@ export class Network {
     // on images, that is a third of the backward pass).
     const stop = needInputGrad ? 0 : this.firstWithParams;
     let d = dScores;
-    for (let i = this.layers.length - 1; i >= stop; i--) d = this.layers[i]!.backward(d, n, i > stop || needInputGrad);
+    const gradsZero = this.gradsZero;
+    this.gradsZero = false;
+    for (let i = this.layers.length - 1; i >= stop; i--) d = this.layers[i]!.backward(d, n, i > stop || needInputGrad, gradsZero);
     return needInputGrad ? d : undefined;
   }
 
@@ -90,8 +94,15 @@ export class Network {
     return this.layers.flatMap((layer) => layer.params.map((param) => ({ key: `${layer.name}/${param.name}`, param })));
   }
 
+  /**
+   * Start the gradients afresh: the next backward's are the gradients of that batch
+   * alone. Layers that write their grads in backward (Layer.writesGrads) are told so
+   * instead of having their grads cleared here, so until that backward their grads hold
+   * stale values; the others' are zeroed now.
+   */
   zeroGrads(): void {
-    for (const layer of this.layers) for (const p of layer.params) p.grad.fill(0);
+    for (const layer of this.layers) if (!layer.writesGrads) for (const p of layer.params) p.grad.fill(0);
+    this.gradsZero = true;
   }
 
   /** One row per layer: name, output shape, parameter count. */
