@@ -4,7 +4,7 @@
   "targets": [
     {
       "target_name": "dlt_native",
-      "sources": ["dlt_native.c"],
+      "sources": ["dlt_native.c", "work_pool.c"],
       "cflags": ["-O3", "-std=c11", "-ffp-contract=off", "-fno-math-errno", "-Wall", "-Wextra"],
       "defines": ["NAPI_VERSION=8", "<!@(node blas-flags.mjs defines)"],
       "include_dirs": ["<!@(node blas-flags.mjs include_dirs)"],

@@ -16,6 +16,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "work_pool.h"
+
 #ifdef DLT_ACCELERATE
 #include <Accelerate/Accelerate.h>
 #else
@@ -112,13 +114,6 @@ static napi_value gemm(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/* Runs LOOP(float) or LOOP(double), as the arrays' element type says. */
-#define FOR_ELEMENT_TYPE(type, LOOP)            \
-  do {                                          \
-    if ((type) == napi_float32_array) LOOP(float); \
-    else LOOP(double);                          \
-  } while (0)
-
 static bool get_double(napi_env env, napi_value value, double *out) {
   return napi_get_value_double(env, value, out) == napi_ok;
 }
@@ -152,6 +147,29 @@ static const char *get_parallel_arrays(napi_env env, napi_value *argv, size_t co
 #define FOR_BOTH_TYPES(DEFINE) DEFINE(float) DEFINE(double)
 
 /*
+ * The loops share their work with a second thread (work_pool.h) in chunks of about this
+ * many elements: enough that handing one out costs little, few enough per call (the
+ * MLP's first weight matrix makes 13) that both threads stay busy.
+ */
+#define ELEMENT_CHUNK 16384
+
+/* Units per chunk when a unit is `unit_size` elements: about `elements`, at least one. */
+static size_t chunk_of(size_t elements, size_t unit_size) { return unit_size == 0 || unit_size >= elements ? 1 : elements / unit_size; }
+
+/*
+ * The arguments of an elementwise kernel: its arrays in order (offset by the chunk's
+ * start), its scalars and its flag. The *_body functions run a kernel over a chunk.
+ */
+typedef struct {
+  bool f32;
+  void *p[4];
+  double s[5];
+  bool flag;
+} elementwise_args;
+
+#define AT(T, a, i, lo) ((T *)(a)->p[i] + (lo))
+
+/*
  * The optimisers' elementwise updates. The arithmetic is JavaScript's, step for step,
  * in doubles, so the native and JavaScript backends produce the same bits; see
  * src/tensor/elementwise.ts.
@@ -175,6 +193,12 @@ static const char *get_parallel_arrays(napi_env env, napi_value *argv, size_t co
   }
 FOR_BOTH_TYPES(DEFINE_SGD_MOMENTUM)
 
+static void sgd_momentum_body(const void *args, size_t lo, size_t hi) {
+  const elementwise_args *a = args;
+  if (a->f32) sgd_momentum_float(AT(float, a, 0, lo), AT(float, a, 1, lo), AT(float, a, 2, lo), hi - lo, a->s[0], a->s[1], a->flag);
+  else sgd_momentum_double(AT(double, a, 0, lo), AT(double, a, 1, lo), AT(double, a, 2, lo), hi - lo, a->s[0], a->s[1], a->flag);
+}
+
 /* sgdMomentumStep(w, g, v, lr, momentum, nesterov) */
 static napi_value sgd_momentum_step(napi_env env, napi_callback_info info) {
   size_t argc = 6;
@@ -188,9 +212,8 @@ static napi_value sgd_momentum_step(napi_env env, napi_callback_info info) {
   bool nesterov;
   if (!get_double(env, argv[3], &lr) || !get_double(env, argv[4], &momentum)) return throw_range(env, "sgdMomentumStep: lr and momentum must be numbers");
   CHECK(napi_get_value_bool(env, argv[5], &nesterov));
-  const size_t n = arr[0].length;
-  if (arr[0].type == napi_float32_array) sgd_momentum_float(arr[0].data, arr[1].data, arr[2].data, n, lr, momentum, nesterov);
-  else sgd_momentum_double(arr[0].data, arr[1].data, arr[2].data, n, lr, momentum, nesterov);
+  const elementwise_args a = {arr[0].type == napi_float32_array, {arr[0].data, arr[1].data, arr[2].data, NULL}, {lr, momentum, 0, 0, 0}, nesterov};
+  run_range(sgd_momentum_body, &a, arr[0].length, ELEMENT_CHUNK);
   return NULL;
 }
 
@@ -208,6 +231,12 @@ static napi_value sgd_momentum_step(napi_env env, napi_callback_info info) {
   }
 FOR_BOTH_TYPES(DEFINE_ADAM)
 
+static void adam_body(const void *args, size_t lo, size_t hi) {
+  const elementwise_args *a = args;
+  if (a->f32) adam_float(AT(float, a, 0, lo), AT(float, a, 1, lo), AT(float, a, 2, lo), AT(float, a, 3, lo), hi - lo, a->s[0], a->s[1], a->s[2], a->s[3], a->s[4]);
+  else adam_double(AT(double, a, 0, lo), AT(double, a, 1, lo), AT(double, a, 2, lo), AT(double, a, 3, lo), hi - lo, a->s[0], a->s[1], a->s[2], a->s[3], a->s[4]);
+}
+
 /* adamStep(w, g, m, v, stepSize, beta1, beta2, sqrtCorrection2, eps) */
 static napi_value adam_step(napi_env env, napi_callback_info info) {
   size_t argc = 9;
@@ -221,9 +250,8 @@ static napi_value adam_step(napi_env env, napi_callback_info info) {
   if (!get_double(env, argv[4], &step_size) || !get_double(env, argv[5], &beta1) || !get_double(env, argv[6], &beta2) ||
       !get_double(env, argv[7], &sqrt_correction2) || !get_double(env, argv[8], &eps))
     return throw_range(env, "adamStep: the hyperparameters must be numbers");
-  const size_t n = arr[0].length;
-  if (arr[0].type == napi_float32_array) adam_float(arr[0].data, arr[1].data, arr[2].data, arr[3].data, n, step_size, beta1, beta2, sqrt_correction2, eps);
-  else adam_double(arr[0].data, arr[1].data, arr[2].data, arr[3].data, n, step_size, beta1, beta2, sqrt_correction2, eps);
+  const elementwise_args a = {arr[0].type == napi_float32_array, {arr[0].data, arr[1].data, arr[2].data, arr[3].data}, {step_size, beta1, beta2, sqrt_correction2, eps}, false};
+  run_range(adam_body, &a, arr[0].length, ELEMENT_CHUNK);
   return NULL;
 }
 
@@ -263,6 +291,12 @@ static bool get_int32_array(napi_env env, napi_value value, int32_t **data, size
   }
 FOR_BOTH_TYPES(DEFINE_WEIGHT_DECAY)
 
+static void weight_decay_body(const void *args, size_t lo, size_t hi) {
+  const elementwise_args *a = args;
+  if (a->f32) weight_decay_float(AT(float, a, 0, lo), AT(float, a, 1, lo), hi - lo, a->s[0], a->s[1]);
+  else weight_decay_double(AT(double, a, 0, lo), AT(double, a, 1, lo), hi - lo, a->s[0], a->s[1]);
+}
+
 static napi_value weight_decay_grad(napi_env env, napi_callback_info info) {
   size_t argc = 4;
   napi_value argv[4];
@@ -273,9 +307,8 @@ static napi_value weight_decay_grad(napi_env env, napi_callback_info info) {
   if (problem) return throw_range(env, problem);
   double two_l2, l1;
   if (!get_double(env, argv[2], &two_l2) || !get_double(env, argv[3], &l1)) return throw_range(env, "weightDecayGrad: twoL2 and l1 must be numbers");
-  const size_t n = arr[0].length;
-  if (arr[0].type == napi_float32_array) weight_decay_float(arr[0].data, arr[1].data, n, two_l2, l1);
-  else weight_decay_double(arr[0].data, arr[1].data, n, two_l2, l1);
+  const elementwise_args a = {arr[0].type == napi_float32_array, {arr[0].data, arr[1].data, NULL, NULL}, {two_l2, l1, 0, 0, 0}, false};
+  run_range(weight_decay_body, &a, arr[0].length, ELEMENT_CHUNK);
   return NULL;
 }
 
@@ -298,6 +331,18 @@ static napi_value weight_decay_grad(napi_env env, napi_callback_info info) {
     }                                                                                   \
   }
 FOR_BOTH_TYPES(DEFINE_RELU)
+
+static void relu_body(const void *args, size_t lo, size_t hi) {
+  const elementwise_args *a = args;
+  if (a->f32) relu_float(AT(float, a, 0, lo), AT(float, a, 1, lo), hi - lo);
+  else relu_double(AT(double, a, 0, lo), AT(double, a, 1, lo), hi - lo);
+}
+
+static void relu_grad_body(const void *args, size_t lo, size_t hi) {
+  const elementwise_args *a = args;
+  if (a->f32) relu_grad_float(AT(float, a, 0, lo), AT(float, a, 1, lo), AT(float, a, 2, lo), hi - lo);
+  else relu_grad_double(AT(double, a, 0, lo), AT(double, a, 1, lo), AT(double, a, 2, lo), hi - lo);
+}
 
 /* Reads `arrays` float arrays of one element type, then a count no larger than any of them. */
 static const char *get_counted_arrays(napi_env env, napi_value *argv, size_t arrays, float_array *arr, size_t *count) {
@@ -324,11 +369,8 @@ static napi_value relu_pass(napi_env env, napi_callback_info info, bool grad) {
   size_t count;
   const char *problem = get_counted_arrays(env, argv, arrays, arr, &count);
   if (problem) return throw_range(env, problem);
-  const bool f32 = arr[0].type == napi_float32_array;
-  if (grad && f32) relu_grad_float(arr[0].data, arr[1].data, arr[2].data, count);
-  else if (grad) relu_grad_double(arr[0].data, arr[1].data, arr[2].data, count);
-  else if (f32) relu_float(arr[0].data, arr[1].data, count);
-  else relu_double(arr[0].data, arr[1].data, count);
+  const elementwise_args a = {arr[0].type == napi_float32_array, {arr[0].data, arr[1].data, grad ? arr[2].data : NULL, NULL}, {0}, false};
+  run_range(grad ? relu_grad_body : relu_body, &a, count, ELEMENT_CHUNK);
   return NULL;
 }
 
@@ -412,6 +454,22 @@ static void prefetch_row(const uint8_t *row, size_t length) {
   }
 FOR_BOTH_TYPES(DEFINE_GATHER)
 
+typedef struct {
+  bool f32;
+  void *out;
+  const uint8_t *bytes;
+  const int32_t *rows;
+  size_t features;
+  const double *table;
+} gather_args;
+
+/* The batch rows [lo, hi). */
+static void gather_body(const void *args, size_t lo, size_t hi) {
+  const gather_args *a = args;
+  if (a->f32) gather_float((float *)a->out + lo * a->features, a->bytes, a->rows + lo, hi - lo, a->features, a->table);
+  else gather_double((double *)a->out + lo * a->features, a->bytes, a->rows + lo, hi - lo, a->features, a->table);
+}
+
 static napi_value gather_bytes(napi_env env, napi_callback_info info) {
   size_t argc = 6;
   napi_value argv[6];
@@ -435,8 +493,8 @@ static napi_value gather_bytes(napi_env env, napi_callback_info info) {
   for (size_t k = 0; k < n; k++) {
     if (rows[k] < 0 || ((uint64_t)rows[k] + 1) * features > src_length) return throw_range(env, "gatherBytes: a row index is outside src");
   }
-  if (dst.type == napi_float32_array) gather_float(dst.data, bytes, rows, n, features, table);
-  else gather_double(dst.data, bytes, rows, n, features, table);
+  const gather_args a = {dst.type == napi_float32_array, dst.data, bytes, rows, features, table};
+  run_range(gather_body, &a, n, chunk_of(ELEMENT_CHUNK, features));
   return NULL;
 }
 
@@ -455,59 +513,90 @@ static void valid_columns(int64_t W, int64_t s, int64_t p, int64_t j, int64_t ou
   if (*hi < *lo) *hi = *lo;
 }
 
-#define IM2COL_LOOP(T)                                                                   \
-  do {                                                                                   \
-    T *cols = arr[0].data;                                                               \
-    const T *x = arr[1].data;                                                            \
-    for (int64_t c = 0; c < C; c++)                                                      \
-      for (int64_t i = 0; i < k; i++)                                                    \
-        for (int64_t j = 0; j < k; j++) {                                                \
-          const int64_t row = ((c * k + i) * k + j) * n * P;                             \
-          int64_t lo, hi;                                                                \
-          valid_columns(W, s, p, j, outW, &lo, &hi);                                     \
-          for (int64_t sample = 0; sample < n; sample++) {                               \
-            const T *plane = x + (sample * C + c) * H * W;                               \
-            T *dst = cols + row + sample * P;                                            \
-            for (int64_t oy = 0; oy < outH; oy++, dst += outW) {                         \
-              const int64_t iy = oy * s - p + i;                                         \
-              if (iy < 0 || iy >= H) {                                                   \
-                memset(dst, 0, (size_t)outW * sizeof(T));                                \
-                continue;                                                                \
-              }                                                                          \
-              const int64_t line = iy * W - p + j; /* + ox·s, for ox in [lo, hi) */      \
-              for (int64_t ox = 0; ox < lo; ox++) dst[ox] = 0;                           \
-              if (s == 1) memcpy(dst + lo, plane + line + lo, (size_t)(hi - lo) * sizeof(T)); \
-              else for (int64_t ox = lo; ox < hi; ox++) dst[ox] = plane[line + ox * s];  \
-              for (int64_t ox = hi; ox < outW; ox++) dst[ox] = 0;                        \
-            }                                                                            \
-          }                                                                              \
-        }                                                                                \
-  } while (0)
+/* The shape of an im2col or col2im, and its two arrays. */
+typedef struct {
+  bool f32;
+  void *out;
+  const void *in;
+  int64_t n, C, H, W, k, s, p, outH, outW;
+} unroll_args;
 
-#define COL2IM_LOOP(T)                                                                   \
-  do {                                                                                   \
-    T *dx = arr[0].data;                                                                 \
-    const T *dcols = arr[1].data;                                                        \
-    memset(dx, 0, (size_t)(n * C * H * W) * sizeof(T));                                  \
-    for (int64_t c = 0; c < C; c++)                                                      \
-      for (int64_t i = 0; i < k; i++)                                                    \
-        for (int64_t j = 0; j < k; j++) {                                                \
-          const int64_t row = ((c * k + i) * k + j) * n * P;                             \
-          int64_t lo, hi;                                                                \
-          valid_columns(W, s, p, j, outW, &lo, &hi);                                     \
-          for (int64_t sample = 0; sample < n; sample++) {                               \
-            T *plane = dx + (sample * C + c) * H * W;                                    \
-            const T *src = dcols + row + sample * P;                                     \
-            for (int64_t oy = 0; oy < outH; oy++, src += outW) {                         \
-              const int64_t iy = oy * s - p + i;                                         \
-              if (iy < 0 || iy >= H) continue;                                           \
-              const int64_t line = iy * W - p + j; /* + ox·s, for ox in [lo, hi) */      \
-              for (int64_t ox = lo; ox < hi; ox++)                                       \
-                plane[line + ox * s] = (T)((double)plane[line + ox * s] + (double)src[ox]); \
-            }                                                                            \
-          }                                                                              \
-        }                                                                                \
-  } while (0)
+/* im2col over the rows [r0, r1) of cols, a row being one (c, i, j). */
+#define DEFINE_IM2COL(T)                                                                         \
+  static void im2col_##T(const unroll_args *a, int64_t r0, int64_t r1) {                         \
+    const int64_t n = a->n, C = a->C, H = a->H, W = a->W, k = a->k, s = a->s, p = a->p;          \
+    const int64_t outH = a->outH, outW = a->outW, P = outH * outW;                               \
+    T *cols = a->out;                                                                            \
+    const T *x = a->in;                                                                          \
+    for (int64_t r = r0; r < r1; r++) {                                                          \
+      const int64_t c = r / (k * k), i = r / k % k, j = r % k;                                   \
+      int64_t lo, hi;                                                                            \
+      valid_columns(W, s, p, j, outW, &lo, &hi);                                                 \
+      for (int64_t sample = 0; sample < n; sample++) {                                           \
+        const T *plane = x + (sample * C + c) * H * W;                                           \
+        T *dst = cols + r * n * P + sample * P;                                                  \
+        for (int64_t oy = 0; oy < outH; oy++, dst += outW) {                                     \
+          const int64_t iy = oy * s - p + i;                                                     \
+          if (iy < 0 || iy >= H) {                                                               \
+            memset(dst, 0, (size_t)outW * sizeof(T));                                            \
+            continue;                                                                            \
+          }                                                                                      \
+          const int64_t line = iy * W - p + j; /* + ox·s, for ox in [lo, hi) */                  \
+          for (int64_t ox = 0; ox < lo; ox++) dst[ox] = 0;                                       \
+          if (s == 1) memcpy(dst + lo, plane + line + lo, (size_t)(hi - lo) * sizeof(T));        \
+          else for (int64_t ox = lo; ox < hi; ox++) dst[ox] = plane[line + ox * s];              \
+          for (int64_t ox = hi; ox < outW; ox++) dst[ox] = 0;                                    \
+        }                                                                                        \
+      }                                                                                          \
+    }                                                                                            \
+  }
+FOR_BOTH_TYPES(DEFINE_IM2COL)
+
+/*
+ * col2im over the channels [c0, c1): each channel's planes of dx are zeroed and then
+ * receive the sums of its own rows of dcols, in the JavaScript kernel's order (channels
+ * never share an element of dx).
+ */
+#define DEFINE_COL2IM(T)                                                                         \
+  static void col2im_##T(const unroll_args *a, int64_t c0, int64_t c1) {                         \
+    const int64_t n = a->n, C = a->C, H = a->H, W = a->W, k = a->k, s = a->s, p = a->p;          \
+    const int64_t outH = a->outH, outW = a->outW, P = outH * outW;                               \
+    T *dx = a->out;                                                                              \
+    const T *dcols = a->in;                                                                      \
+    for (int64_t c = c0; c < c1; c++) {                                                          \
+      for (int64_t sample = 0; sample < n; sample++) memset(dx + (sample * C + c) * H * W, 0, (size_t)(H * W) * sizeof(T)); \
+      for (int64_t i = 0; i < k; i++)                                                            \
+        for (int64_t j = 0; j < k; j++) {                                                        \
+          const int64_t row = ((c * k + i) * k + j) * n * P;                                     \
+          int64_t lo, hi;                                                                        \
+          valid_columns(W, s, p, j, outW, &lo, &hi);                                             \
+          for (int64_t sample = 0; sample < n; sample++) {                                       \
+            T *plane = dx + (sample * C + c) * H * W;                                            \
+            const T *src = dcols + row + sample * P;                                             \
+            for (int64_t oy = 0; oy < outH; oy++, src += outW) {                                 \
+              const int64_t iy = oy * s - p + i;                                                 \
+              if (iy < 0 || iy >= H) continue;                                                   \
+              const int64_t line = iy * W - p + j; /* + ox·s, for ox in [lo, hi) */              \
+              for (int64_t ox = lo; ox < hi; ox++)                                               \
+                plane[line + ox * s] = (T)((double)plane[line + ox * s] + (double)src[ox]);     \
+            }                                                                                    \
+          }                                                                                      \
+        }                                                                                        \
+    }                                                                                            \
+  }
+FOR_BOTH_TYPES(DEFINE_COL2IM)
+
+static void im2col_body(const void *args, size_t lo, size_t hi) {
+  const unroll_args *a = args;
+  if (a->f32) im2col_float(a, (int64_t)lo, (int64_t)hi);
+  else im2col_double(a, (int64_t)lo, (int64_t)hi);
+}
+
+static void col2im_body(const void *args, size_t lo, size_t hi) {
+  const unroll_args *a = args;
+  if (a->f32) col2im_float(a, (int64_t)lo, (int64_t)hi);
+  else col2im_double(a, (int64_t)lo, (int64_t)hi);
+}
 
 static napi_value unroll(napi_env env, napi_callback_info info, bool adjoint) {
   size_t argc = 11;
@@ -517,16 +606,15 @@ static napi_value unroll(napi_env env, napi_callback_info info, bool adjoint) {
   int64_t d[9];
   if (argc != 11 || !get_float_array(env, argv[0], &arr[0]) || !get_float_array(env, argv[1], &arr[1]) || !get_dims(env, argv + 2, 9, d))
     return throw_range(env, adjoint ? "col2im: expected (dx, dcols, n, C, H, W, k, s, p, outH, outW)" : "im2col: expected (cols, x, n, C, H, W, k, s, p, outH, outW)");
-  const int64_t n = d[0], C = d[1], H = d[2], W = d[3], k = d[4], s = d[5], p = d[6], outH = d[7], outW = d[8], P = outH * outW;
+  const int64_t n = d[0], C = d[1], H = d[2], W = d[3], k = d[4], P = d[7] * d[8];
   if (arr[0].type != arr[1].type) return throw_range(env, "im2col/col2im: both arrays must have the same element type");
   const size_t image = (size_t)(n * C * H * W), unrolled = (size_t)(C * k * k * n * P);
   if (arr[adjoint ? 0 : 1].length < image || arr[adjoint ? 1 : 0].length < unrolled)
     return throw_range(env, "im2col/col2im: an array is shorter than its shape");
-  if (adjoint) {
-    FOR_ELEMENT_TYPE(arr[0].type, COL2IM_LOOP);
-  } else {
-    FOR_ELEMENT_TYPE(arr[0].type, IM2COL_LOOP);
-  }
+  const unroll_args a = {arr[0].type == napi_float32_array, arr[0].data, arr[1].data, n, C, H, W, k, d[5], d[6], d[7], d[8]};
+  /* a unit is a row of cols (im2col) or a channel of dx (col2im) */
+  if (adjoint) run_range(col2im_body, &a, (size_t)C, chunk_of(ELEMENT_CHUNK, (size_t)(k * k * n * P)));
+  else run_range(im2col_body, &a, (size_t)(C * k * k), chunk_of(ELEMENT_CHUNK, (size_t)(n * P)));
   return NULL;
 }
 
@@ -536,38 +624,60 @@ static napi_value col2im(napi_env env, napi_callback_info info) { return unroll(
 /*
  * addBiasSampleMajor(y, wm, b, F, n, P): y (n, F, P) ← wm (F, n·P) + b[f].
  * filterMajorBiasGrad(dY, dy, db, F, n, P): dY (F, n·P) ← dy (n, F, P); db[f] += Σ.
+ * Both over the filters [f0, f1); each filter's sum is one thread's, in order.
  */
-#define ADD_BIAS_LOOP(T)                                                   \
-  do {                                                                     \
-    T *y = arr[0].data;                                                    \
-    const T *wm = arr[1].data, *b = arr[2].data;                           \
-    for (int64_t f = 0; f < F; f++) {                                      \
-      const double bf = (double)b[f];                                      \
-      for (int64_t i = 0; i < n; i++) {                                    \
-        const T *src = wm + f * n * P + i * P;                             \
-        T *dst = y + (i * F + f) * P;                                      \
-        for (int64_t q = 0; q < P; q++) dst[q] = (T)((double)src[q] + bf); \
-      }                                                                    \
-    }                                                                      \
-  } while (0)
+typedef struct {
+  bool f32;
+  void *out;
+  const void *in;
+  void *bias;
+  int64_t F, n, P;
+} conv_bias_args;
 
-#define BIAS_GRAD_LOOP(T)                                                  \
-  do {                                                                     \
-    T *dY = arr[0].data, *db = arr[2].data;                                \
-    const T *dy = arr[1].data;                                             \
-    for (int64_t f = 0; f < F; f++) {                                      \
-      double sum = 0;                                                      \
-      for (int64_t i = 0; i < n; i++) {                                    \
-        const T *src = dy + (i * F + f) * P;                               \
-        T *dst = dY + f * n * P + i * P;                                   \
-        for (int64_t q = 0; q < P; q++) {                                  \
-          dst[q] = src[q];                                                 \
-          sum += (double)src[q];                                           \
-        }                                                                  \
-      }                                                                    \
-      db[f] = (T)((double)db[f] + sum);                                    \
-    }                                                                      \
-  } while (0)
+#define DEFINE_CONV_BIAS(T)                                                         \
+  static void add_bias_sample_major_##T(const conv_bias_args *a, int64_t f0, int64_t f1) { \
+    const int64_t F = a->F, n = a->n, P = a->P;                                     \
+    T *y = a->out;                                                                  \
+    const T *wm = a->in, *b = a->bias;                                              \
+    for (int64_t f = f0; f < f1; f++) {                                             \
+      const double bf = (double)b[f];                                               \
+      for (int64_t i = 0; i < n; i++) {                                             \
+        const T *src = wm + f * n * P + i * P;                                      \
+        T *dst = y + (i * F + f) * P;                                               \
+        for (int64_t q = 0; q < P; q++) dst[q] = (T)((double)src[q] + bf);          \
+      }                                                                             \
+    }                                                                               \
+  }                                                                                 \
+  static void filter_major_bias_grad_##T(const conv_bias_args *a, int64_t f0, int64_t f1) { \
+    const int64_t F = a->F, n = a->n, P = a->P;                                     \
+    T *dY = a->out, *db = a->bias;                                                  \
+    const T *dy = a->in;                                                            \
+    for (int64_t f = f0; f < f1; f++) {                                             \
+      double sum = 0;                                                               \
+      for (int64_t i = 0; i < n; i++) {                                             \
+        const T *src = dy + (i * F + f) * P;                                        \
+        T *dst = dY + f * n * P + i * P;                                            \
+        for (int64_t q = 0; q < P; q++) {                                           \
+          dst[q] = src[q];                                                          \
+          sum += (double)src[q];                                                    \
+        }                                                                           \
+      }                                                                             \
+      db[f] = (T)((double)db[f] + sum);                                             \
+    }                                                                               \
+  }
+FOR_BOTH_TYPES(DEFINE_CONV_BIAS)
+
+static void add_bias_sample_major_body(const void *args, size_t lo, size_t hi) {
+  const conv_bias_args *a = args;
+  if (a->f32) add_bias_sample_major_float(a, (int64_t)lo, (int64_t)hi);
+  else add_bias_sample_major_double(a, (int64_t)lo, (int64_t)hi);
+}
+
+static void filter_major_bias_grad_body(const void *args, size_t lo, size_t hi) {
+  const conv_bias_args *a = args;
+  if (a->f32) filter_major_bias_grad_float(a, (int64_t)lo, (int64_t)hi);
+  else filter_major_bias_grad_double(a, (int64_t)lo, (int64_t)hi);
+}
 
 static napi_value conv_bias(napi_env env, napi_callback_info info, bool backward) {
   size_t argc = 6;
@@ -582,11 +692,8 @@ static napi_value conv_bias(napi_env env, napi_callback_info info, bool backward
   if (arr[0].type != arr[1].type || arr[0].type != arr[2].type) return throw_range(env, "addBiasSampleMajor/filterMajorBiasGrad: the arrays must have the same element type");
   if (arr[0].length < (size_t)(F * n * P) || arr[1].length < (size_t)(F * n * P) || arr[2].length < (size_t)F)
     return throw_range(env, "addBiasSampleMajor/filterMajorBiasGrad: an array is shorter than its shape");
-  if (backward) {
-    FOR_ELEMENT_TYPE(arr[0].type, BIAS_GRAD_LOOP);
-  } else {
-    FOR_ELEMENT_TYPE(arr[0].type, ADD_BIAS_LOOP);
-  }
+  const conv_bias_args a = {arr[0].type == napi_float32_array, arr[0].data, arr[1].data, arr[2].data, F, n, P};
+  run_range(backward ? filter_major_bias_grad_body : add_bias_sample_major_body, &a, (size_t)F, chunk_of(ELEMENT_CHUNK, (size_t)(n * P)));
   return NULL;
 }
 
@@ -610,9 +717,9 @@ static napi_value filter_major_bias_grad(napi_env env, napi_callback_info info) 
       at[ox] = better ? (int32_t)(line + ox * stride) : at[ox];                                    \
     }                                                                                              \
   }                                                                                                \
-  HOT static void max_pool_##T(const T *x, T *y, int32_t *argmax, int64_t planes, int64_t H, int64_t W, \
-                               int64_t size, int64_t stride, int64_t outH, int64_t outW) {          \
-    for (int64_t plane = 0; plane < planes; plane++)                                               \
+  HOT static void max_pool_##T(const T *x, T *y, int32_t *argmax, int64_t plane0, int64_t plane1, int64_t H, \
+                               int64_t W, int64_t size, int64_t stride, int64_t outH, int64_t outW) { \
+    for (int64_t plane = plane0; plane < plane1; plane++)                                          \
       for (int64_t oy = 0; oy < outH; oy++) {                                                      \
         T *best = y + (plane * outH + oy) * outW;                                                  \
         int32_t *at = argmax + (plane * outH + oy) * outW;                                         \
@@ -633,6 +740,21 @@ static napi_value filter_major_bias_grad(napi_env env, napi_callback_info info) 
   }
 FOR_BOTH_TYPES(DEFINE_MAX_POOL)
 
+typedef struct {
+  bool f32;
+  const void *x;
+  void *y;
+  int32_t *argmax;
+  int64_t H, W, size, stride, outH, outW;
+} max_pool_args;
+
+/* The planes [lo, hi). */
+static void max_pool_body(const void *args, size_t lo, size_t hi) {
+  const max_pool_args *a = args;
+  if (a->f32) max_pool_float(a->x, a->y, a->argmax, (int64_t)lo, (int64_t)hi, a->H, a->W, a->size, a->stride, a->outH, a->outW);
+  else max_pool_double(a->x, a->y, a->argmax, (int64_t)lo, (int64_t)hi, a->H, a->W, a->size, a->stride, a->outH, a->outW);
+}
+
 static napi_value max_pool(napi_env env, napi_callback_info info) {
   size_t argc = 10;
   napi_value argv[10];
@@ -652,8 +774,8 @@ static napi_value max_pool(napi_env env, napi_callback_info info) {
   if (inputs > INT32_MAX) return throw_range(env, "maxPool: x has more than 2^31-1 entries");
   if (arr[0].length < inputs || arr[1].length < outputs || argmax_length < outputs)
     return throw_range(env, "maxPool: an array is shorter than its shape");
-  if (arr[0].type == napi_float32_array) max_pool_float(arr[0].data, arr[1].data, argmax, planes, H, W, size, stride, outH, outW);
-  else max_pool_double(arr[0].data, arr[1].data, argmax, planes, H, W, size, stride, outH, outW);
+  const max_pool_args a = {arr[0].type == napi_float32_array, arr[0].data, arr[1].data, argmax, H, W, size, stride, outH, outW};
+  run_range(max_pool_body, &a, (size_t)planes, chunk_of(ELEMENT_CHUNK, (size_t)(H * W)));
   return NULL;
 }
 
@@ -668,7 +790,16 @@ static napi_value set_threads(napi_env env, napi_callback_info info) {
 #ifdef DLT_OPENBLAS
   openblas_set_num_threads((int)threads);
 #endif
+  work_pool_set_threads((int)threads);
   return NULL;
+}
+
+/* helperChunks(): how many chunks of work the second thread has done (work_pool.h). */
+static napi_value helper_chunks(napi_env env, napi_callback_info cbinfo) {
+  (void)cbinfo;
+  napi_value result;
+  CHECK(napi_create_double(env, (double)work_pool_helper_chunks(), &result));
+  return result;
 }
 
 /* info(): { blas, config, threads } describing the BLAS this addon was linked with. */
@@ -750,6 +881,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"filterMajorBiasGrad", NULL, filter_major_bias_grad, NULL, NULL, NULL, napi_enumerable, NULL},
       {"maxPool", NULL, max_pool, NULL, NULL, NULL, napi_enumerable, NULL},
       {"blasGflops", NULL, blas_gflops, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"helperChunks", NULL, helper_chunks, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   return exports;

@@ -10,6 +10,8 @@ export type Addon = Omit<Kernels, 'name' | 'threads' | 'note'> & {
   info(): { blas: string; config: string; threads: number };
   /** GFLOP/s of the BLAS's sgemm at size³, timed inside C (for the benchmark). */
   blasGflops(size: number, reps: number): number;
+  /** Chunks of the loops around the products that the addon's second thread has computed (native/work_pool.h). */
+  helperChunks(): number;
 };
 
 /** The native addon once loaded, or why it is not available. */
@@ -52,6 +54,6 @@ function buildReason(): string {
 /** Kernels backed by the addon's CBLAS, with the BLAS set to `threads` threads. */
 export function nativeKernels(addon: Addon, threads: number): Kernels {
   addon.setThreads(threads);
-  const { setThreads: _setThreads, info: _info, blasGflops: _blasGflops, ...kernels } = addon;
+  const { setThreads: _setThreads, info: _info, blasGflops: _blasGflops, helperChunks: _helperChunks, ...kernels } = addon;
   return { name: 'native', threads, ...kernels };
 }

@@ -1,0 +1,134 @@
+// With two threads the native addon shares its loops around the matrix products with a
+// helper thread (native/work_pool.c), chunk by chunk. Each output is still computed by
+// one thread in the JavaScript kernel's order, so the bits must not change: every
+// shared kernel, on inputs big enough to be split, against the JavaScript kernel.
+import { afterAll, describe, expect, it } from 'vitest';
+import { jsKernels, type Kernels } from '../src/tensor/kernels.js';
+import { nativeKernels, nativeStatus } from '../src/tensor/native.js';
+import type { FloatArray } from '../src/tensor/types.js';
+import { Rng } from '../src/util/rng.js';
+
+const status = nativeStatus();
+const skipReason = status.loaded ? '' : ` (skipped: native backend ${status.reason})`;
+
+type Ctor = Float32ArrayConstructor | Float64ArrayConstructor;
+
+function random(Type: Ctor, length: number, rng: Rng): FloatArray {
+  const a = new Type(length);
+  for (let i = 0; i < length; i++) a[i] = rng.normal();
+  return a;
+}
+
+function expectBitIdentical(actual: FloatArray | Int32Array, expected: FloatArray | Int32Array, what: string): void {
+  const a = new Uint8Array(actual.buffer, actual.byteOffset, actual.byteLength);
+  const e = new Uint8Array(expected.buffer, expected.byteOffset, expected.byteLength);
+  expect(a.length, what).toBe(e.length);
+  expect(
+    a.findIndex((byte, i) => byte !== e[i]),
+    `${what}: first differing byte`,
+  ).toBe(-1);
+}
+
+describe.skipIf(!status.loaded)(`native kernels on two threads give the JavaScript kernels' bits${skipReason}`, () => {
+  const addon = status.loaded ? status.addon : undefined;
+  const native: Kernels | undefined = addon ? nativeKernels(addon, 2) : undefined;
+  afterAll(() => {
+    if (addon) nativeKernels(addon, 1);
+  });
+
+  for (const [dtype, Type] of [
+    ['float32', Float32Array],
+    ['float64', Float64Array],
+  ] as [string, Ctor][]) {
+    it(`${dtype}: optimiser updates, weight decay and ReLU over 200,003 elements`, () => {
+      const rng = Rng.derive(29, `threads-${dtype}`);
+      const n = 200_003; // 13 chunks, the last one short
+      const w = random(Type, n, rng);
+      const g = random(Type, n, rng);
+      const m = random(Type, n, rng);
+      const v = random(Type, n, rng).map(Math.abs);
+      const js = [w, g, m, v].map((a) => a.slice());
+      const nat = [w, g, m, v].map((a) => a.slice());
+      jsKernels.weightDecayGrad(js[0]!, js[1]!, 5e-4, 1e-4);
+      native!.weightDecayGrad(nat[0]!, nat[1]!, 5e-4, 1e-4);
+      jsKernels.sgdMomentumStep(js[0]!, js[1]!, js[2]!, 0.05, 0.9, true);
+      native!.sgdMomentumStep(nat[0]!, nat[1]!, nat[2]!, 0.05, 0.9, true);
+      jsKernels.adamStep(js[0]!, js[1]!, js[2]!, js[3]!, 1e-3, 0.9, 0.999, 0.03, 1e-8);
+      native!.adamStep(nat[0]!, nat[1]!, nat[2]!, nat[3]!, 1e-3, 0.9, 0.999, 0.03, 1e-8);
+      ['w', 'g', 'm', 'v'].forEach((name, i) => expectBitIdentical(nat[i]!, js[i]!, name));
+      const yJs = new Type(n);
+      const yNative = new Type(n);
+      jsKernels.relu(w, yJs, n);
+      native!.relu(w, yNative, n);
+      expectBitIdentical(yNative, yJs, 'relu');
+      jsKernels.reluGrad(yJs, g, yJs, n);
+      native!.reluGrad(yNative, g, yNative, n);
+      expectBitIdentical(yNative, yJs, 'reluGrad');
+    });
+
+    it(`${dtype}: a batch of 200 byte rows, max pooling, im2col, col2im and the conv bias passes of a 64-sample batch`, () => {
+      const rng = Rng.derive(31, `threads-spatial-${dtype}`);
+      const features = 784;
+      const src = new Uint8Array(1000 * features);
+      for (let i = 0; i < src.length; i++) src[i] = rng.nextInt(256);
+      const table = Float64Array.from({ length: 256 }, (_, b) => (b - 0.3) / 255.7);
+      const rows = Int32Array.from({ length: 200 }, () => rng.nextInt(1000));
+      const batchJs = new Type(200 * features);
+      const batchNative = new Type(200 * features);
+      jsKernels.gatherBytes(batchJs, src, rows, 200, features, table);
+      native!.gatherBytes(batchNative, src, rows, 200, features, table);
+      expectBitIdentical(batchNative, batchJs, 'gatherBytes');
+
+      const [n, C, H, W, F, k, s, p] = [64, 3, 14, 14, 5, 3, 1, 1];
+      const x = random(Type, n * C * H * W, rng);
+      const [outH, outW] = [H, W];
+      const P = outH * outW;
+      const poolJs = new Type((n * C * H * W) / 4);
+      const poolNative = new Type(poolJs.length);
+      const argJs = new Int32Array(poolJs.length);
+      const argNative = new Int32Array(poolJs.length);
+      jsKernels.maxPool(x, poolJs, argJs, n * C, H, W, 2, 2, H / 2, W / 2);
+      native!.maxPool(x, poolNative, argNative, n * C, H, W, 2, 2, H / 2, W / 2);
+      expectBitIdentical(poolNative, poolJs, 'maxPool');
+      expectBitIdentical(argNative, argJs, 'maxPool argmax');
+
+      const colsJs = new Type(C * k * k * n * P);
+      const colsNative = new Type(colsJs.length);
+      jsKernels.im2col(colsJs, x, n, C, H, W, k, s, p, outH, outW);
+      native!.im2col(colsNative, x, n, C, H, W, k, s, p, outH, outW);
+      expectBitIdentical(colsNative, colsJs, 'im2col');
+      const dcols = random(Type, colsJs.length, rng);
+      const dxJs = random(Type, x.length, rng); // stale contents must be overwritten
+      const dxNative = dxJs.slice();
+      jsKernels.col2im(dxJs, dcols, n, C, H, W, k, s, p, outH, outW);
+      native!.col2im(dxNative, dcols, n, C, H, W, k, s, p, outH, outW);
+      expectBitIdentical(dxNative, dxJs, 'col2im');
+
+      const wm = random(Type, F * n * P, rng);
+      const b = random(Type, F, rng);
+      const yJs = new Type(F * n * P);
+      const yNative = new Type(F * n * P);
+      jsKernels.addBiasSampleMajor(yJs, wm, b, F, n, P);
+      native!.addBiasSampleMajor(yNative, wm, b, F, n, P);
+      expectBitIdentical(yNative, yJs, 'addBiasSampleMajor');
+      const dbJs = random(Type, F, rng);
+      const dbNative = dbJs.slice();
+      jsKernels.filterMajorBiasGrad(yJs, wm, dbJs, F, n, P);
+      native!.filterMajorBiasGrad(yNative, wm, dbNative, F, n, P);
+      expectBitIdentical(yNative, yJs, 'filterMajorBiasGrad dY');
+      expectBitIdentical(dbNative, dbJs, 'filterMajorBiasGrad db');
+    });
+  }
+
+  it('the helper thread did take part, and takes none with one thread', () => {
+    const before = addon!.helperChunks();
+    const big = new Float32Array(4_000_000).map((_, i) => (i % 7) - 3);
+    const y = new Float32Array(big.length);
+    for (let r = 0; r < 20; r++) native!.relu(big, y, big.length); // 245 chunks a call
+    expect(addon!.helperChunks()).toBeGreaterThan(before);
+    const one = nativeKernels(addon!, 1);
+    const during = addon!.helperChunks();
+    for (let r = 0; r < 5; r++) one.relu(big, y, big.length);
+    expect(addon!.helperChunks()).toBe(during);
+  });
+});
