@@ -55,7 +55,7 @@ describe.skipIf(!status.loaded)(`native kernels on two threads give the JavaScri
       native!.sgdMomentumStep(nat[0]!, nat[1]!, nat[2]!, 0.05, 0.9, true);
       jsKernels.adamStep(js[0]!, js[1]!, js[2]!, js[3]!, 1e-3, 0.9, 0.999, 0.03, 1e-8);
       native!.adamStep(nat[0]!, nat[1]!, nat[2]!, nat[3]!, 1e-3, 0.9, 0.999, 0.03, 1e-8);
-      ['w', 'g', 'm', 'v'].forEach((name, i) => expectBitIdentical(nat[i]!, js[i]!, name));
+      for (const [i, name] of ['w', 'g', 'm', 'v'].entries()) expectBitIdentical(nat[i]!, js[i]!, name);
       const yJs = new Type(n);
       const yNative = new Type(n);
       jsKernels.relu(w, yJs, n);
