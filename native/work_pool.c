@@ -9,9 +9,11 @@
  * its chunks are done, which the caller waits for: a thread that holds a claim reads
  * them safely.
  *
- * Between jobs the helper spins for a short while, yielding the CPU on every turn so that
- * the BLAS's own threads can run there, and then sleeps on a condition variable: a
- * training step's loops come in bursts, a few microseconds apart.
+ * Between jobs the helper sleeps on a condition variable, and the caller starts on the
+ * chunks at once, so the time the helper takes to wake costs only its share. It does not
+ * spin waiting for the next job: that took the core from the BLAS's own threads during
+ * the products in between, even when yielding on every turn (LeNet, one epoch at batch
+ * 64 on 2 vCPUs: 2,612 and 2,756 samples/s with a 50 µs spin, 3,122 and 3,137 without).
  */
 #define _POSIX_C_SOURCE 200809L
 #include "work_pool.h"
@@ -21,12 +23,9 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include <time.h>
 
 #define CHUNK_BITS 24
 #define MAX_CHUNKS ((1u << CHUNK_BITS) - 1)
-/* How long the helper looks for the next job before it sleeps. */
-#define SPIN_NANOSECONDS 50000
 
 static uint64_t make_ticket(uint32_t generation, uint32_t chunks, uint32_t next) {
   return ((uint64_t)generation << (2 * CHUNK_BITS)) | ((uint64_t)chunks << CHUNK_BITS) | next;
@@ -72,21 +71,8 @@ static void work(uint32_t gen, bool helper) {
   }
 }
 
-static int64_t now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-/* Returns the generation of a job newer than `seen`, spinning a while and then sleeping. */
+/* Returns the generation of a job newer than `seen`, sleeping until there is one. */
 static uint32_t wait_for_job(uint32_t seen) {
-  const int64_t until = now_ns() + SPIN_NANOSECONDS;
-  for (unsigned turn = 0;; turn++) {
-    const uint32_t gen = ticket_generation(atomic_load(&ticket));
-    if (gen != seen) return gen;
-    if ((turn & 31) == 31 && now_ns() > until) break;
-    sched_yield();
-  }
   pthread_mutex_lock(&sleep_lock);
   atomic_store(&sleeping, true);
   uint32_t gen;

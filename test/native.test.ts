@@ -35,9 +35,9 @@ function addon(): Addon {
   return status.addon;
 }
 
-/** Native kernels with one BLAS thread (what dlt uses by default). */
-function native(): Kernels {
-  return nativeKernels(addon(), 1);
+/** Native kernels with one BLAS thread, or `threads`. */
+function native(threads = 1): Kernels {
+  return nativeKernels(addon(), threads);
 }
 
 type Ctor = Float32ArrayConstructor | Float64ArrayConstructor;
@@ -144,13 +144,18 @@ const SHAPES: [number, number, number][] = [
   [1, 64, 9],
   [65, 129, 67],
   [128, 3, 300],
+  // A small result over a long k, which runs on one BLAS thread even when there are more
+  // (native/dlt_native.c, gemm): LeNet's first weight gradient at batch 8.
+  [20, 25, 4608],
 ];
-const CASES = DTYPES.flatMap(({ dtype, ctor }) => SHAPES.map(([m, n, k]) => ({ dtype, ctor, m, n, k, name: `${dtype} ${m}×${n}×${k}` })));
+const CASES = DTYPES.flatMap(({ dtype, ctor }) =>
+  SHAPES.flatMap(([m, n, k]) => [1, 2].map((threads) => ({ dtype, ctor, m, n, k, threads, name: `${dtype} ${m}×${n}×${k}, ${threads} thread(s)` }))),
+);
 
 describe(`native gemm matches the JavaScript kernel${needsNative}`, () => {
-  for (const { dtype, ctor, m, n, k, name } of CASES) {
+  for (const { dtype, ctor, m, n, k, threads, name } of CASES) {
     it.skipIf(unavailable)(`${name}, all four transposes, with and without accumulate`, () => {
-      const kernels = native();
+      const kernels = native(threads);
       const a = randomArray(ctor, m * k, `a ${m} ${n} ${k}`);
       const b = randomArray(ctor, k * n, `b ${m} ${n} ${k}`);
       const c0 = randomArray(ctor, m * n, `c ${m} ${n} ${k}`); // non-zero starting C
