@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <math.h>
 #include <string.h>
@@ -220,22 +221,96 @@ static void sgd_momentum_body(const void *args, size_t lo, size_t hi) {
   else sgd_momentum_double(AT(double, a, 0, lo), AT(double, a, 1, lo), AT(double, a, 2, lo), hi - lo, a->s[0], a->s[1], a->flag);
 }
 
-/* sgdMomentumStep(w, g, v, lr, momentum, nesterov) */
-static napi_value sgd_momentum_step(napi_env env, napi_callback_info info) {
+/*
+ * The optimisers update all their parameters in one call, as lists with one entry per
+ * parameter (w, g and the state slots). One job covers them all, laid end to end, so the
+ * helper thread is woken once per step rather than once per tensor.
+ */
+typedef struct {
+  bool f32;
+  size_t count;        /* parameters */
+  void *(*data)[4];    /* data[i][j]: parameter i's j-th array */
+  size_t *start;       /* start[i]: parameter i's first index in the joined range; start[count] the total */
+  double s[5];
+  bool flag;
+  range_body each;     /* the single-tensor body, run on each parameter's piece of a chunk */
+} tensor_list_args;
+
+static void tensor_list_body(const void *args, size_t lo, size_t hi) {
+  const tensor_list_args *a = args;
+  for (size_t i = 0; i < a->count; i++) {
+    if (a->start[i + 1] <= lo) continue;
+    if (a->start[i] >= hi) break;
+    const elementwise_args one = {a->f32, {a->data[i][0], a->data[i][1], a->data[i][2], a->data[i][3]}, {a->s[0], a->s[1], a->s[2], a->s[3], a->s[4]}, a->flag};
+    const size_t from = lo > a->start[i] ? lo - a->start[i] : 0;
+    const size_t to = (hi < a->start[i + 1] ? hi : a->start[i + 1]) - a->start[i];
+    a->each(&one, from, to);
+  }
+}
+
+/*
+ * Reads `arrays` lists of float arrays of equal length (one entry per parameter) into
+ * `a`, allocating its tables; every array of a parameter must be at least as long as its
+ * first, and all must share one element type. Returns an error message, or NULL.
+ */
+static const char *get_tensor_lists(napi_env env, napi_value *lists, size_t arrays, tensor_list_args *a) {
+  uint32_t count = 0;
+  for (size_t j = 0; j < arrays; j++) {
+    bool is_array = false;
+    uint32_t length;
+    if (napi_is_array(env, lists[j], &is_array) != napi_ok || !is_array || napi_get_array_length(env, lists[j], &length) != napi_ok)
+      return "expected arrays of Float32Array or Float64Array, one entry per parameter";
+    if (j == 0) count = length;
+    else if (length != count) return "the lists must have one entry per parameter each";
+  }
+  a->count = count;
+  a->data = malloc((count ? count : 1) * sizeof *a->data);
+  a->start = malloc((count + 1) * sizeof *a->start);
+  if (!a->data || !a->start) return "out of memory";
+  a->start[0] = 0;
+  for (uint32_t i = 0; i < count; i++) {
+    float_array first = {0};
+    for (size_t j = 0; j < arrays; j++) {
+      napi_value element;
+      float_array arr;
+      if (napi_get_element(env, lists[j], i, &element) != napi_ok || !get_float_array(env, element, &arr))
+        return "expected arrays of Float32Array or Float64Array, one entry per parameter";
+      if (j == 0) first = arr;
+      if (i == 0 && j == 0) a->f32 = arr.type == napi_float32_array;
+      if (arr.type != (a->f32 ? napi_float32_array : napi_float64_array)) return "all arrays must have the same element type";
+      if (arr.length < first.length) return "an array is shorter than the parameter";
+      a->data[i][j] = arr.data;
+    }
+    for (size_t j = arrays; j < 4; j++) a->data[i][j] = NULL;
+    a->start[i + 1] = a->start[i] + first.length;
+  }
+  return NULL;
+}
+
+/* Runs a tensor-list job over lists argv[0 .. arrays), or throws what is wrong with them. */
+static napi_value run_tensor_lists(napi_env env, napi_value *argv, size_t arrays, tensor_list_args *a, const char *name) {
+  const char *problem = get_tensor_lists(env, argv, arrays, a);
+  if (!problem) run_range(tensor_list_body, a, a->start[a->count], ELEMENT_CHUNK);
+  free(a->data);
+  free(a->start);
+  if (!problem) return NULL;
+  char message[160];
+  snprintf(message, sizeof message, "%s: %s", name, problem);
+  return throw_range(env, message);
+}
+
+/* sgdMomentumSteps(ws, gs, vs, lr, momentum, nesterov): sgdMomentumStep on every parameter. */
+static napi_value sgd_momentum_steps(napi_env env, napi_callback_info info) {
   size_t argc = 6;
   napi_value argv[6];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc != 6) return throw_range(env, "sgdMomentumStep: expected 6 arguments");
-  float_array arr[3];
-  const char *problem = get_parallel_arrays(env, argv, 3, arr);
-  if (problem) return throw_range(env, problem);
+  if (argc != 6) return throw_range(env, "sgdMomentumSteps: expected 6 arguments");
   double lr, momentum;
   bool nesterov;
-  if (!get_double(env, argv[3], &lr) || !get_double(env, argv[4], &momentum)) return throw_range(env, "sgdMomentumStep: lr and momentum must be numbers");
+  if (!get_double(env, argv[3], &lr) || !get_double(env, argv[4], &momentum)) return throw_range(env, "sgdMomentumSteps: lr and momentum must be numbers");
   CHECK(napi_get_value_bool(env, argv[5], &nesterov));
-  const elementwise_args a = {arr[0].type == napi_float32_array, {arr[0].data, arr[1].data, arr[2].data, NULL}, {lr, momentum, 0, 0, 0}, nesterov};
-  run_range(sgd_momentum_body, &a, arr[0].length, ELEMENT_CHUNK);
-  return NULL;
+  tensor_list_args a = {.s = {lr, momentum, 0, 0, 0}, .flag = nesterov, .each = sgd_momentum_body};
+  return run_tensor_lists(env, argv, 3, &a, "sgdMomentumSteps");
 }
 
 #define DEFINE_ADAM(T)                                                                                \
@@ -258,22 +333,18 @@ static void adam_body(const void *args, size_t lo, size_t hi) {
   else adam_double(AT(double, a, 0, lo), AT(double, a, 1, lo), AT(double, a, 2, lo), AT(double, a, 3, lo), hi - lo, a->s[0], a->s[1], a->s[2], a->s[3], a->s[4]);
 }
 
-/* adamStep(w, g, m, v, stepSize, beta1, beta2, sqrtCorrection2, eps) */
-static napi_value adam_step(napi_env env, napi_callback_info info) {
+/* adamSteps(ws, gs, ms, vs, stepSize, beta1, beta2, sqrtCorrection2, eps): adamStep on every parameter. */
+static napi_value adam_steps(napi_env env, napi_callback_info info) {
   size_t argc = 9;
   napi_value argv[9];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc != 9) return throw_range(env, "adamStep: expected 9 arguments");
-  float_array arr[4];
-  const char *problem = get_parallel_arrays(env, argv, 4, arr);
-  if (problem) return throw_range(env, problem);
+  if (argc != 9) return throw_range(env, "adamSteps: expected 9 arguments");
   double step_size, beta1, beta2, sqrt_correction2, eps;
   if (!get_double(env, argv[4], &step_size) || !get_double(env, argv[5], &beta1) || !get_double(env, argv[6], &beta2) ||
       !get_double(env, argv[7], &sqrt_correction2) || !get_double(env, argv[8], &eps))
-    return throw_range(env, "adamStep: the hyperparameters must be numbers");
-  const elementwise_args a = {arr[0].type == napi_float32_array, {arr[0].data, arr[1].data, arr[2].data, arr[3].data}, {step_size, beta1, beta2, sqrt_correction2, eps}, false};
-  run_range(adam_body, &a, arr[0].length, ELEMENT_CHUNK);
-  return NULL;
+    return throw_range(env, "adamSteps: the hyperparameters must be numbers");
+  tensor_list_args a = {.s = {step_size, beta1, beta2, sqrt_correction2, eps}, .each = adam_body};
+  return run_tensor_lists(env, argv, 4, &a, "adamSteps");
 }
 
 /* Reads `count` non-negative integers below 2^31 from argv. */
@@ -889,8 +960,8 @@ static napi_value init(napi_env env, napi_value exports) {
       {"gemm", NULL, gemm, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setThreads", NULL, set_threads, NULL, NULL, NULL, napi_enumerable, NULL},
       {"info", NULL, info, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"sgdMomentumStep", NULL, sgd_momentum_step, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"adamStep", NULL, adam_step, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"sgdMomentumSteps", NULL, sgd_momentum_steps, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"adamSteps", NULL, adam_steps, NULL, NULL, NULL, napi_enumerable, NULL},
       {"weightDecayGrad", NULL, weight_decay_grad, NULL, NULL, NULL, napi_enumerable, NULL},
       {"relu", NULL, relu, NULL, NULL, NULL, napi_enumerable, NULL},
       {"reluGrad", NULL, relu_grad, NULL, NULL, NULL, napi_enumerable, NULL},

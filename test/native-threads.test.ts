@@ -51,10 +51,16 @@ describe.skipIf(!status.loaded)(`native kernels on two threads give the JavaScri
       const nat = [w, g, m, v].map((a) => a.slice());
       jsKernels.weightDecayGrad(js[0]!, js[1]!, 5e-4, 1e-4);
       native!.weightDecayGrad(nat[0]!, nat[1]!, 5e-4, 1e-4);
-      jsKernels.sgdMomentumStep(js[0]!, js[1]!, js[2]!, 0.05, 0.9, true);
-      native!.sgdMomentumStep(nat[0]!, nat[1]!, nat[2]!, 0.05, 0.9, true);
-      jsKernels.adamStep(js[0]!, js[1]!, js[2]!, js[3]!, 1e-3, 0.9, 0.999, 0.03, 1e-8);
-      native!.adamStep(nat[0]!, nat[1]!, nat[2]!, nat[3]!, 1e-3, 0.9, 0.999, 0.03, 1e-8);
+      // The optimisers pass every parameter at once: here the array as three parameters of
+      // uneven lengths, so that chunks straddle the joins.
+      const cuts = [0, 7, 70_001, n];
+      const parts = (a: FloatArray) => cuts.slice(1).map((end, i) => a.subarray(cuts[i]!, end));
+      const j = js.map(parts);
+      const t = nat.map(parts);
+      jsKernels.sgdMomentumSteps(j[0]!, j[1]!, j[2]!, 0.05, 0.9, true);
+      native!.sgdMomentumSteps(t[0]!, t[1]!, t[2]!, 0.05, 0.9, true);
+      jsKernels.adamSteps(j[0]!, j[1]!, j[2]!, j[3]!, 1e-3, 0.9, 0.999, 0.03, 1e-8);
+      native!.adamSteps(t[0]!, t[1]!, t[2]!, t[3]!, 1e-3, 0.9, 0.999, 0.03, 1e-8);
       for (const [i, name] of ['w', 'g', 'm', 'v'].entries()) expectBitIdentical(nat[i]!, js[i]!, name);
       const yJs = new Type(n);
       const yNative = new Type(n);

@@ -255,7 +255,7 @@ const STEPS = 5;
 
 describe(`native optimiser updates are bit-identical to the JavaScript ones${needsNative}`, () => {
   for (const { dtype, ctor, length } of UPDATE_CASES) {
-    it.skipIf(unavailable)(`sgdMomentumStep, ${dtype}, length ${length}, nesterov and not, ${STEPS} steps`, () => {
+    it.skipIf(unavailable)(`sgdMomentumSteps, ${dtype}, length ${length}, nesterov and not, ${STEPS} steps`, () => {
       const kernels = native();
       const [lr, momentum] = [0.05, 0.9];
       for (const nesterov of [false, true]) {
@@ -264,8 +264,8 @@ describe(`native optimiser updates are bit-identical to the JavaScript ones${nee
         const [wNative, vNative] = [wJs.slice(), vJs.slice()];
         for (let t = 1; t <= STEPS; t++) {
           const g = parameterLike(ctor, length, `sgd g ${length} ${t}`, 0.01);
-          jsKernels.sgdMomentumStep(wJs, g, vJs, lr, momentum, nesterov);
-          kernels.sgdMomentumStep(wNative, g, vNative, lr, momentum, nesterov);
+          jsKernels.sgdMomentumSteps([wJs], [g], [vJs], lr, momentum, nesterov);
+          kernels.sgdMomentumSteps([wNative], [g], [vNative], lr, momentum, nesterov);
           const what = `${dtype} length ${length} nesterov=${nesterov} step ${t}`;
           expectSameBits(wNative, wJs, `${what}: w`);
           expectSameBits(vNative, vJs, `${what}: v`);
@@ -277,7 +277,7 @@ describe(`native optimiser updates are bit-identical to the JavaScript ones${nee
   }
 
   for (const { dtype, ctor, length } of UPDATE_CASES) {
-    it.skipIf(unavailable)(`adamStep, ${dtype}, length ${length}, steps t = 1..${STEPS}`, () => {
+    it.skipIf(unavailable)(`adamSteps, ${dtype}, length ${length}, steps t = 1..${STEPS}`, () => {
       const kernels = native();
       const [lr, beta1, beta2, eps] = [0.05, 0.9, 0.999, 1e-8];
       const wJs = parameterLike(ctor, length, `adam w ${length}`, 0.1);
@@ -287,8 +287,8 @@ describe(`native optimiser updates are bit-identical to the JavaScript ones${nee
         const g = parameterLike(ctor, length, `adam g ${length} ${t}`, 0.01);
         const stepSize = lr / (1 - beta1 ** t);
         const sqrtCorrection2 = Math.sqrt(1 - beta2 ** t);
-        jsKernels.adamStep(wJs, g, mJs, vJs, stepSize, beta1, beta2, sqrtCorrection2, eps);
-        kernels.adamStep(wNative, g, mNative, vNative, stepSize, beta1, beta2, sqrtCorrection2, eps);
+        jsKernels.adamSteps([wJs], [g], [mJs], [vJs], stepSize, beta1, beta2, sqrtCorrection2, eps);
+        kernels.adamSteps([wNative], [g], [mNative], [vNative], stepSize, beta1, beta2, sqrtCorrection2, eps);
         const what = `${dtype} length ${length} step ${t}`;
         expectSameBits(wNative, wJs, `${what}: w`);
         expectSameBits(mNative, mJs, `${what}: m`);
@@ -325,15 +325,31 @@ describe(`native misuse is a thrown RangeError, not a crash${needsNative}`, () =
     }
   });
 
-  it.skipIf(unavailable)('sgdMomentumStep with a shorter g than w (and adamStep with a shorter m)', () => {
+  it.skipIf(unavailable)('sgdMomentumSteps and adamSteps with a short or mistyped array, or lists of different lengths: nothing updated', () => {
     const kernels = native();
     const w = new Float32Array(8).fill(1);
     const v = new Float32Array(8);
-    expect(() => kernels.sgdMomentumStep(w, new Float32Array(7), v, 0.05, 0.9, false)).toThrow(RangeError);
-    expect(() => kernels.sgdMomentumStep(w, new Float64Array(8), v, 0.05, 0.9, false)).toThrow(RangeError);
-    expect(() => kernels.adamStep(w, new Float32Array(8), new Float32Array(7), new Float32Array(8), 0.5, 0.9, 0.999, 0.04, 1e-8)).toThrow(RangeError);
+    const ok = [new Float32Array(3).fill(1), new Float32Array(3).fill(1), new Float32Array(3)] as const;
+    const sgd = (g: FloatArray) => kernels.sgdMomentumSteps([ok[0], w], [ok[1], g], [ok[2], v], 0.05, 0.9, false);
+    expect(() => sgd(new Float32Array(7))).toThrow('sgdMomentumSteps: an array is shorter than the parameter');
+    expect(() => sgd(new Float64Array(8))).toThrow('sgdMomentumSteps: all arrays must have the same element type');
+    expect(() => kernels.sgdMomentumSteps([w], [w, w], [v], 0.05, 0.9, false)).toThrow('one entry per parameter each');
+    expect(() =>
+      kernels.adamSteps(
+        [ok[0], w],
+        [ok[1], new Float32Array(8)],
+        [ok[2], new Float32Array(7)],
+        [ok[2], new Float32Array(8)],
+        0.5,
+        0.9,
+        0.999,
+        0.04,
+        1e-8,
+      ),
+    ).toThrow(RangeError);
     expect(Array.from(w)).toEqual(new Array(8).fill(1));
     expect(Array.from(v)).toEqual(new Array(8).fill(0));
+    expect(Array.from(ok[0]), 'the first parameter, which was fine, is not updated either').toEqual([1, 1, 1]);
   });
 });
 

@@ -43,8 +43,17 @@ export class Adam extends OptimizerBase {
     const { beta1, beta2, eps } = this.options;
     const stepSize = lr / (1 - beta1 ** t);
     const sqrtCorrection2 = Math.sqrt(1 - beta2 ** t);
-    for (const { key, param } of this.params) {
-      this.kernels.adamStep(param.value, param.grad, this.slot('m', key), this.slot('v', key), stepSize, beta1, beta2, sqrtCorrection2, eps);
-    }
+    const params = this.params;
+    this.kernels.adamSteps(
+      params.map(({ param }) => param.value),
+      params.map(({ param }) => param.grad),
+      params.map(({ key }) => this.slot('m', key)),
+      params.map(({ key }) => this.slot('v', key)),
+      stepSize,
+      beta1,
+      beta2,
+      sqrtCorrection2,
+      eps,
+    );
   }
 }

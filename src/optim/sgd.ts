@@ -29,14 +29,22 @@ export class Sgd extends OptimizerBase {
 
   protected update(lr: number): void {
     const { momentum, nesterov } = this.options;
-    for (const { key, param } of this.params) {
-      const w = param.value;
-      const g = param.grad;
-      if (momentum === 0) {
+    if (momentum === 0) {
+      for (const { param } of this.params) {
+        const w = param.value;
+        const g = param.grad;
         for (let i = 0; i < w.length; i++) w[i]! -= lr * g[i]!;
-        continue;
       }
-      this.kernels.sgdMomentumStep(w, g, this.slot('velocity', key), lr, momentum, nesterov);
+      return;
     }
+    const params = this.params;
+    this.kernels.sgdMomentumSteps(
+      params.map(({ param }) => param.value),
+      params.map(({ param }) => param.grad),
+      params.map(({ key }) => this.slot('velocity', key)),
+      lr,
+      momentum,
+      nesterov,
+    );
   }
 }

@@ -26,6 +26,18 @@ export function sgdMomentumStep(w: FloatArray, g: FloatArray, v: FloatArray, lr:
   }
 }
 
+/** sgdMomentumStep on every parameter of a model: ws[i], gs[i] and vs[i] are the i-th one's. */
+export function sgdMomentumSteps(
+  ws: readonly FloatArray[],
+  gs: readonly FloatArray[],
+  vs: readonly FloatArray[],
+  lr: number,
+  momentum: number,
+  nesterov: boolean,
+): void {
+  for (let i = 0; i < ws.length; i++) sgdMomentumStep(ws[i]!, gs[i]!, vs[i]!, lr, momentum, nesterov);
+}
+
 /**
  * One Adam update, given the bias-corrected step size η/(1 − β1^t) and √(1 − β2^t):
  * m ← β1·m + (1−β1)·g, v ← β2·v + (1−β2)·g², w ← w − stepSize·m / (√v/√(1−β2^t) + ε).
@@ -50,6 +62,21 @@ export function adamStep(
     v[i] = vi;
     w[i]! -= (stepSize * mi) / (Math.sqrt(vi) / sqrtCorrection2 + eps);
   }
+}
+
+/** adamStep on every parameter of a model: ws[i], gs[i], ms[i] and vs[i] are the i-th one's. */
+export function adamSteps(
+  ws: readonly FloatArray[],
+  gs: readonly FloatArray[],
+  ms: readonly FloatArray[],
+  vs: readonly FloatArray[],
+  stepSize: number,
+  beta1: number,
+  beta2: number,
+  sqrtCorrection2: number,
+  eps: number,
+): void {
+  for (let i = 0; i < ws.length; i++) adamStep(ws[i]!, gs[i]!, ms[i]!, vs[i]!, stepSize, beta1, beta2, sqrtCorrection2, eps);
 }
 
 /** Weight decay's gradient: g += 2·l2·w + l1·sign(w), with sign(0) = 0. */

@@ -1,4 +1,4 @@
-import { adamStep, addBias, biasGrad, gatherBytes, relu, reluGrad, sgdMomentumStep, weightDecayGrad } from './elementwise.js';
+import { adamSteps, addBias, biasGrad, gatherBytes, relu, reluGrad, sgdMomentumSteps, weightDecayGrad } from './elementwise.js';
 import { gemm } from './gemm.js';
 import { addBiasSampleMajor, col2im, filterMajorBiasGrad, im2col, maxPool } from './spatial.js';
 
@@ -21,10 +21,10 @@ export interface Kernels {
    * C is [m×n]. Only the first m·n entries of C are touched.
    */
   gemm: typeof gemm;
-  /** SGD with momentum over one parameter (see elementwise.ts); w and v are updated. */
-  sgdMomentumStep: typeof sgdMomentumStep;
-  /** One Adam update over one parameter (see elementwise.ts); w, m and v are updated. */
-  adamStep: typeof adamStep;
+  /** SGD with momentum over every parameter in one call (see elementwise.ts); each w and v is updated. */
+  sgdMomentumSteps: typeof sgdMomentumSteps;
+  /** One Adam update of every parameter in one call (see elementwise.ts); each w, m and v is updated. */
+  adamSteps: typeof adamSteps;
   /** g += 2·l2·w + l1·sign(w) (see elementwise.ts). */
   weightDecayGrad: typeof weightDecayGrad;
   /** ReLU forward (see elementwise.ts). */
@@ -54,8 +54,8 @@ export const jsKernels: Kernels = {
   name: 'js',
   threads: 1,
   gemm,
-  sgdMomentumStep,
-  adamStep,
+  sgdMomentumSteps,
+  adamSteps,
   weightDecayGrad,
   relu,
   reluGrad,
