@@ -17,8 +17,8 @@
  * is its own. (PyTorch's speed depends on the BLAS Debian gives it: install
  * libopenblas0-pthread, or it runs on the slow reference BLAS.)
  *
- * Each network's measurements run in rounds (--repeat, default 3 for the MLP and 1 for
- * LeNet), every contender once per round; speeds and ratios are the rounds' medians.
+ * Each network's measurements run in rounds (--repeat, default 5 for the MLP and 1 for
+ * LeNet and the CNN), every contender once per round; speeds and ratios are the rounds' medians.
  *
  * Usage: npm run bench [-- --only mlp|lenet|cnn] [-- --backend js|native] [-- --epochs N] [-- --threads N] [-- --repeat N]
  *                      [-- --setup-torch] [-- --python PATH]
@@ -47,8 +47,8 @@ const DEBIAN_PYTHON = '/usr/bin/python3';
 const VENV = path.join(repo, '.cache', 'venv');
 /** TensorFlow.js's wasm backend on the MLP, from ../shared/BENCHMARKS.md (not measured here). */
 const TFJS_WASM_MLP = 4150;
-/** Rounds per network unless --repeat says otherwise: an MLP epoch takes seconds, LeNet's minutes. */
-const DEFAULT_ROUNDS = { mlp: 3, lenet: 1, cnn: 1 } as const;
+/** Rounds per network unless --repeat says otherwise: an MLP epoch takes seconds (and varies by ±30% here), LeNet's and the CNN's minutes. */
+const DEFAULT_ROUNDS = { mlp: 5, lenet: 1, cnn: 1 } as const;
 /** Pairs of GEMM timings (dlt's call, then the BLAS from C), 10 products each. */
 const GEMM_PAIRS = 5;
 
