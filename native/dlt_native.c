@@ -678,17 +678,15 @@ FOR_BOTH_TYPES(DEFINE_IM2COL)
   }
 FOR_BOTH_TYPES(DEFINE_COL2IM)
 
-static void im2col_body(const void *args, size_t lo, size_t hi) {
-  const unroll_args *a = args;
-  if (a->f32) im2col_float(a, (int64_t)lo, (int64_t)hi);
-  else im2col_double(a, (int64_t)lo, (int64_t)hi);
-}
-
-static void col2im_body(const void *args, size_t lo, size_t hi) {
-  const unroll_args *a = args;
-  if (a->f32) col2im_float(a, (int64_t)lo, (int64_t)hi);
-  else col2im_double(a, (int64_t)lo, (int64_t)hi);
-}
+/* NAME_body, a run_range body: NAME_float or NAME_double over units [lo, hi), as the arguments say. */
+#define DEFINE_RANGE_BODY(NAME, ARGS)                                \
+  static void NAME##_body(const void *args, size_t lo, size_t hi) { \
+    const ARGS *a = args;                                            \
+    if (a->f32) NAME##_float(a, (int64_t)lo, (int64_t)hi);           \
+    else NAME##_double(a, (int64_t)lo, (int64_t)hi);                 \
+  }
+DEFINE_RANGE_BODY(im2col, unroll_args)
+DEFINE_RANGE_BODY(col2im, unroll_args)
 
 static napi_value unroll(napi_env env, napi_callback_info info, bool adjoint) {
   size_t argc = 11;
@@ -759,17 +757,8 @@ typedef struct {
   }
 FOR_BOTH_TYPES(DEFINE_CONV_BIAS)
 
-static void add_bias_sample_major_body(const void *args, size_t lo, size_t hi) {
-  const conv_bias_args *a = args;
-  if (a->f32) add_bias_sample_major_float(a, (int64_t)lo, (int64_t)hi);
-  else add_bias_sample_major_double(a, (int64_t)lo, (int64_t)hi);
-}
-
-static void filter_major_bias_grad_body(const void *args, size_t lo, size_t hi) {
-  const conv_bias_args *a = args;
-  if (a->f32) filter_major_bias_grad_float(a, (int64_t)lo, (int64_t)hi);
-  else filter_major_bias_grad_double(a, (int64_t)lo, (int64_t)hi);
-}
+DEFINE_RANGE_BODY(add_bias_sample_major, conv_bias_args)
+DEFINE_RANGE_BODY(filter_major_bias_grad, conv_bias_args)
 
 static napi_value conv_bias(napi_env env, napi_callback_info info, bool backward) {
   size_t argc = 6;
