@@ -116,6 +116,7 @@ export class Conv2d implements Layer {
 
   backward(dy: FloatArray, n: number, needInput: boolean, gradsZero = false): FloatArray {
     // dy is (n, F, P); dY is (F, n·P): db += Σ dY rows; dW += dY·Mᵀ is (F, C·k·k); dM = Wᵀ·dY; dx = col2im(dM)
+    // (with gradsZero, dW and db are written: = instead of +=)
     if (this.n !== n) throw new Error(`${this.name}: backward for ${n} samples after a forward of ${this.n}`);
     const { filters: F, k } = this;
     const P = this.outH * this.outW;
