@@ -1,6 +1,7 @@
-/** The bench's FLOP count per training sample, worked by hand for the reference networks. */
+/** The bench's FLOP count per training sample, worked by hand for the bench's own reference networks. */
 import { describe, expect, it } from 'vitest';
 import { trainingFlopsPerSample } from '../src/bench/flops.js';
+import { REFERENCE_LAYERS } from '../src/bench/referenceNetworks.js';
 import { type LayerSpec, layerSpec } from '../src/config/schema.js';
 import { buildNetwork } from '../src/model/build.js';
 import { jsKernels } from '../src/tensor/kernels.js';
@@ -15,9 +16,7 @@ describe('trainingFlopsPerSample', () => {
   it('MLP 784-256-128-10: forward 2·MACs, backward 4·MACs but for the first layer (no dX)', () => {
     const macs = [784 * 256, 256 * 128, 128 * 10];
     const want = 2 * macs[0]! * 2 + 2 * macs[1]! * 3 + 2 * macs[2]! * 3; // 802,816 + 196,608 + 7,680
-    expect(
-      flops(['flatten', { type: 'dense', units: 256 }, 'relu', { type: 'dense', units: 128 }, 'relu', { type: 'dense', units: 10 }], [1, 28, 28]),
-    ).toBe(want);
+    expect(flops(REFERENCE_LAYERS.mlp, [1, 28, 28])).toBe(want);
     expect(want).toBe(1_007_104);
   });
 
@@ -25,17 +24,7 @@ describe('trainingFlopsPerSample', () => {
     // conv1 20·24·24 outputs × 1·25; conv2 50·8·8 × 20·25; dense 800·500; dense 500·10
     const macs = [20 * 24 * 24 * 25, 50 * 8 * 8 * 20 * 25, 800 * 500, 500 * 10];
     const want = 2 * macs[0]! * 2 + 2 * (macs[1]! + macs[2]! + macs[3]!) * 3;
-    const layers = [
-      { type: 'conv2d', filters: 20, kernel: 5 },
-      { type: 'maxpool2d', size: 2 },
-      { type: 'conv2d', filters: 50, kernel: 5 },
-      { type: 'maxpool2d', size: 2 },
-      'flatten',
-      { type: 'dense', units: 500 },
-      'relu',
-      { type: 'dense', units: 10 },
-    ];
-    expect(flops(layers, [1, 28, 28])).toBe(want);
+    expect(flops(REFERENCE_LAYERS.lenet, [1, 28, 28])).toBe(want);
     expect(want / 1e6).toBeCloseTo(13.18, 2);
   });
 });

@@ -36,6 +36,7 @@ import { nativeStatus } from '../tensor/native.js';
 import type { Reporter } from '../train/reporter.js';
 import { train } from '../train/train.js';
 import { trainingFlopsPerSample } from './flops.js';
+import { type Network, REFERENCE_LAYERS, REFERENCE_OPTIMIZERS } from './referenceNetworks.js';
 
 const FULL = '/usr/share/datasets/fashion-mnist';
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -54,41 +55,7 @@ const GEMM_PAIRS = 5;
 
 const silent: Reporter = { runDir() {}, info() {}, warn() {}, epochStart() {}, progress() {}, epochEnd() {} };
 
-type Network = 'mlp' | 'lenet' | 'cnn';
 type Backend = 'js' | 'native';
-
-const LAYERS: Record<Network, unknown[]> = {
-  mlp: ['flatten', { type: 'dense', units: 256 }, 'relu', { type: 'dense', units: 128 }, 'relu', { type: 'dense', units: 10 }],
-  lenet: [
-    { type: 'conv2d', filters: 20, kernel: 5 },
-    { type: 'maxpool2d', size: 2 },
-    { type: 'conv2d', filters: 50, kernel: 5 },
-    { type: 'maxpool2d', size: 2 },
-    'flatten',
-    { type: 'dense', units: 500 },
-    'relu',
-    { type: 'dense', units: 10 },
-  ],
-  cnn: [
-    { type: 'conv2d', filters: 32, kernel: 3, padding: 'same' },
-    'relu',
-    { type: 'maxpool2d', size: 2 },
-    { type: 'conv2d', filters: 64, kernel: 3, padding: 'same' },
-    'relu',
-    { type: 'maxpool2d', size: 2 },
-    'flatten',
-    { type: 'dense', units: 128 },
-    'relu',
-    { type: 'dropout', rate: 0.5 },
-    { type: 'dense', units: 10, init: 'xavier' },
-  ],
-};
-
-const OPTIMIZERS: Record<Network, object> = {
-  mlp: { type: 'sgd', lr: 0.05, momentum: 0.9 },
-  lenet: { type: 'sgd', lr: 0.01, momentum: 0.9 },
-  cnn: { type: 'adam', lr: 0.001 },
-};
 
 /** The reference network's config. PyTorch's weight_decay 5e-4 is l2 = 2.5e-4 here. */
 function benchConfig(network: Network, dataDir: string, epochs: number) {
@@ -100,8 +67,8 @@ function benchConfig(network: Network, dataDir: string, epochs: number) {
       test: { format: 'idx', images: file('t10k', 'images'), labels: file('t10k', 'labels') },
       preprocess: { scale: 255 },
     },
-    model: { input: [1, 28, 28], layers: LAYERS[network] },
-    optimizer: OPTIMIZERS[network],
+    model: { input: [1, 28, 28], layers: REFERENCE_LAYERS[network] },
+    optimizer: REFERENCE_OPTIMIZERS[network],
     regularization: network === 'lenet' ? { l2: 0.00025 } : {},
     training: { epochs, batch_size: 64 },
   });
