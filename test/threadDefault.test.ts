@@ -5,9 +5,10 @@ import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { calibrate, chooseThreads as choose } from '../scripts/calibrate-threads.mjs';
+import { type Calibration, CORES, calibrate, chooseThreads as choose, cpuFlags } from '../scripts/calibrate-threads.mjs';
 import { nativeThreadDefault } from '../src/tensor/backend.js';
-import { nativeBuildDir, nativeStatus } from '../src/tensor/native.js';
+import { nativeBuildDir } from '../src/tensor/blasCalibration.js';
+import { nativeStatus } from '../src/tensor/native.js';
 import { defaultThreads } from '../src/tensor/threadDefault.js';
 import { tempDir } from './support/cli.js';
 
@@ -106,11 +107,30 @@ describe(`the measurement on this machine${needsNative}`, () => {
       for (const script of ['build-native.mjs', 'calibrate-threads.mjs'])
         cpSync(path.join(repo, 'scripts', script), path.join(temp.dir, 'scripts', script));
       cpSync(path.join(repo, 'native'), path.join(temp.dir, 'native'), { recursive: true, filter: (src) => !src.includes(`${path.sep}build`) });
-      const r = spawnSync(process.execPath, [path.join(temp.dir, 'scripts', 'build-native.mjs')], { encoding: 'utf8' });
+      // The environment this process started with: nativeStatus() sets OPENBLAS_CORETYPE
+      // only when it was unset (openblasCore.ts), and the build must see it as it was.
+      const env = { ...process.env };
+      if (status.loaded && status.core.core !== null) delete env.OPENBLAS_CORETYPE;
+      const r = spawnSync(process.execPath, [path.join(temp.dir, 'scripts', 'build-native.mjs')], { encoding: 'utf8', env });
       expect(r.status, r.stdout + r.stderr).toBe(0);
-      const written = JSON.parse(readFileSync(path.join(temp.dir, 'native', 'build', 'threads.json'), 'utf8'));
+      const written: Calibration = JSON.parse(readFileSync(path.join(temp.dir, 'native', 'build', 'threads.json'), 'utf8'));
       expect(r.stdout).toContain(`dlt: the native backend will use ${written.threads} BLAS thread(s) by default (measured 1: mlp `);
       expect(written.cpus).toBe(availableParallelism());
+      // OpenBLAS's own pick is always measured; other cores only when it may be replaced, and only those this CPU can run.
+      const [own, ...others] = Object.keys(written.cores_ms);
+      expect(own).toMatch(/ \(OpenBLAS's pick\)$/);
+      const searched = env.OPENBLAS_CORETYPE === undefined && written.blas.includes('DYNAMIC_ARCH');
+      if (!searched) expect(others).toEqual([]);
+      else if (CORES.Haswell!.every((flag) => cpuFlags().includes(flag))) expect(others).toContain('Haswell');
+      for (const core of others)
+        expect(
+          CORES[core]?.every((flag) => cpuFlags().includes(flag)),
+          core,
+        ).toBe(true);
+      if (written.openblas_core !== null) {
+        expect(written.blas.split(' ')).toContain(written.openblas_core.name);
+        expect(r.stdout).toContain(`dlt: and OpenBLAS's ${written.openblas_core.name} kernels, the fastest of`);
+      }
       temp.cleanup();
     },
     120_000,

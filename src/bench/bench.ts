@@ -183,7 +183,9 @@ async function main(): Promise<void> {
   if (native.loaded) {
     const info = native.addon.info();
     const why = argument('--threads') ? 'from --threads' : `the default: ${nativeThreadDefault().source}`;
-    console.log(`native backend: ${info.config}; ${threads} thread(s), ${why}`);
+    console.log(
+      `native backend: ${info.config}; ${threads} thread(s), ${why}; OpenBLAS core: ${native.core.core ?? 'its own pick'}, ${native.core.source}`,
+    );
   } else {
     console.log(`native backend: unavailable (${native.reason})`);
   }

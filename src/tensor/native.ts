@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+import { nativeBuildDir } from './blasCalibration.js';
 import type { Kernels } from './kernels.js';
+import { type OpenblasCore, openblasCore } from './openblasCore.js';
 
 /** What the addon (native/dlt_native.c) exports: every kernel, and its BLAS controls. */
 export type Addon = Omit<Kernels, 'name' | 'threads' | 'note'> & {
@@ -14,17 +15,16 @@ export type Addon = Omit<Kernels, 'name' | 'threads' | 'note'> & {
   helperChunks(): number;
 };
 
-/** The native addon once loaded, or why it is not available. */
-export type NativeStatus = { loaded: true; addon: Addon } | { loaded: false; reason: string };
-
-/** Where `npm install` builds the addon and records how it went (status.json, threads.json). */
-export const nativeBuildDir = fileURLToPath(new URL('../../native/build/', import.meta.url));
+/** The native addon once loaded (and the OpenBLAS core it was asked for), or why it is not available. */
+export type NativeStatus = { loaded: true; addon: Addon; core: OpenblasCore } | { loaded: false; reason: string };
 
 let status: NativeStatus | undefined;
 
 /**
  * Loads the addon that `npm install` built (scripts/build-native.mjs), once per process.
- * When it is missing, the reason is the one the build recorded in status.json.
+ * When it is missing, the reason is the one the build recorded in status.json. OpenBLAS
+ * picks its CPU kernels as it loads, with the addon; so OPENBLAS_CORETYPE is set first
+ * when the build measured a faster core than OpenBLAS's own pick (openblasCore.ts).
  */
 export function nativeStatus(): NativeStatus {
   if (status) return status;
@@ -34,7 +34,9 @@ export function nativeStatus(): NativeStatus {
     return status;
   }
   try {
-    status = { loaded: true, addon: createRequire(import.meta.url)(file) as Addon };
+    const core = openblasCore();
+    if (core.core !== null) process.env.OPENBLAS_CORETYPE = core.core;
+    status = { loaded: true, addon: createRequire(import.meta.url)(file) as Addon, core };
   } catch (err) {
     status = { loaded: false, reason: `the native addon does not load: ${(err as Error).message.split('\n')[0]}` };
   }
