@@ -11,8 +11,9 @@ type Ctor = Float32ArrayConstructor | Float64ArrayConstructor;
  * itself cancels to near zero.
  * - float64: both sides sum in doubles, only in a different order; the difference is at
  *   most ~k·2^-53 ≈ 1e-13 of the scale for k ≤ 800.
- * - float32: the kernel sums in doubles and rounds C to float32 once per 512-deep slice
- *   (at most twice here, plus once for the accumulated C), each rounding ≤ 2^-24 ≈ 6e-8.
+ * - float32: the kernel rounds every product and partial sum to float32, as sgemm does;
+ *   the worst case for a k-term sum is ~k·2^-24 of the scale (≈ 5e-5 for k = 800), but
+ *   the roundings of these seeded random inputs have random signs and stay below 1e-6.
  */
 const TOLERANCE = { float64: 1e-12, float32: 1e-6 };
 
@@ -161,15 +162,20 @@ describe('gemm', () => {
     });
   }
 
-  it('gives float32 the double-precision sum rounded once when k fits one slice', () => {
-    // 1 + 3·2^-25 rounds to 1 + 2^-23 in float32. Rounding every partial sum to float32
-    // instead would lose each 2^-25 (less than half of float32's ulp at 1) and give 1.
+  it('sums float32 products in float32 arithmetic, as sgemm does, and mixed dtypes in doubles', () => {
+    // 1 + 2^-25 + 2^-25 + 2^-25, summed in order: each partial sum rounds back to 1 in
+    // float32 (2^-25 is a quarter of float32's ulp at 1), so float32 arithmetic gives 1.
+    // Doubles hold the exact 1 + 3·2^-25, which rounds once to 1 + 2^-23 when a float64 C
+    // is given the sum.
     const tiny = 2 ** -25;
     const a = new Float32Array([1, tiny, tiny, tiny]);
     const b = new Float32Array([1, 1, 1, 1]);
-    const c = new Float32Array(1);
-    gemm(false, false, 1, 1, 4, a, b, c, false);
-    expect(c[0]).toBe(1 + 2 ** -23);
+    const single = new Float32Array(1);
+    gemm(false, false, 1, 1, 4, a, b, single, false);
+    expect(single[0]).toBe(1);
+    const double = new Float64Array(1);
+    gemm(false, false, 1, 1, 4, a, b, double, false);
+    expect(double[0]).toBe(1 + 3 * tiny);
   });
 
   it('rejects buffers shorter than the shape needs', () => {

@@ -5,11 +5,14 @@ import { signedLeb128, unsignedLeb128 } from '../src/tensor/wasm.js';
 import { Rng } from '../src/util/rng.js';
 
 /**
- * The GEMM must give exactly the bits it gave before it had a WebAssembly kernel: the
- * reference accuracies and stored test outputs depend on them. So both of its kernels,
- * the wasm SIMD one and the scalar fallback, are compared bit for bit against a frozen
- * copy of the scalar GEMM as it was (below), on inputs whose sums are sensitive to the
- * order and the rounding of every operation.
+ * Both of the GEMM's kernels, the wasm SIMD one and the scalar fallback, are compared bit
+ * for bit against an oracle, on inputs whose sums are sensitive to the order and the
+ * rounding of every operation:
+ * - in double precision (float64 operands, or mixed), against a frozen copy of the scalar
+ *   GEMM as it was before it had a wasm kernel (below): float64 training and gradient
+ *   checking depend on those bits;
+ * - in single precision (float32 A, B and C), against a plain triple loop in float32
+ *   arithmetic with the same KC slices (singleGemm, below).
  */
 
 type Ctor = Float32ArrayConstructor | Float64ArrayConstructor;
@@ -202,6 +205,38 @@ function addTile(c: FloatArray, offset: number, ldc: number, rows: number, cols:
   }
 }
 
+/**
+ * The float32 GEMM's definition: per KC-deep slice of the shared dimension, a float32 sum
+ * from +0 of the float32 products in increasing p; the first slice stored (unless
+ * accumulating), later ones added to C, each rounded to float32.
+ */
+function singleGemm(
+  transA: boolean,
+  transB: boolean,
+  m: number,
+  n: number,
+  k: number,
+  a: FloatArray,
+  b: FloatArray,
+  c: FloatArray,
+  accumulate: boolean,
+): void {
+  const f = Math.fround;
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < n; j++) {
+      for (let pc = 0; pc < k; pc += KC) {
+        let sum = 0;
+        for (let p = pc; p < Math.min(k, pc + KC); p++) {
+          const x = transA ? a[p * m + i]! : a[i * k + p]!;
+          const y = transB ? b[j * k + p]! : b[p * n + j]!;
+          sum = f(sum + f(x * y));
+        }
+        c[i * n + j] = pc === 0 && !accumulate ? sum : f(c[i * n + j]! + sum);
+      }
+    }
+  }
+}
+
 // ---------------------------------------------------------------------------------------
 
 /**
@@ -258,12 +293,13 @@ const SHAPES: [number, number, number][] = [
 ];
 const KERNELS = ['wasm', 'scalar'] as const;
 
-describe('gemm kernels are bit-identical to the scalar GEMM they replace', () => {
+describe('gemm kernels are bit-identical to their oracles', () => {
   it('has the wasm SIMD kernel on this engine (Node ≥ 20)', () => {
     expect(selectGemmKernel('wasm')).toBe('wasm');
   });
 
   for (const [dtype, ctor] of DTYPES) {
+    const oracle = ctor === Float32Array ? singleGemm : scalarGemm;
     for (const [transA, transB] of TRANSPOSES) {
       for (const accumulate of [false, true]) {
         it(`${dtype}, transA=${transA}, transB=${transB}, accumulate=${accumulate}`, () => {
@@ -273,7 +309,7 @@ describe('gemm kernels are bit-identical to the scalar GEMM they replace', () =>
             const b = randomArray(ctor, k * n, `b${tag}`);
             const c0 = accumulate ? randomArray(ctor, m * n, `c${tag}`) : new ctor(m * n).fill(NaN);
             const want = c0.slice();
-            scalarGemm(transA, transB, m, n, k, a, b, want, accumulate);
+            oracle(transA, transB, m, n, k, a, b, want, accumulate);
             for (const kernel of KERNELS) {
               expect(selectGemmKernel(kernel)).toBe(kernel);
               const got = c0.slice();
@@ -303,7 +339,7 @@ describe('gemm kernels are bit-identical to the scalar GEMM they replace', () =>
       for (const accumulate of [false, true]) {
         const c0 = randomArray(ctor, m * n, 'c-special', 4);
         const want = c0.slice();
-        scalarGemm(false, false, m, n, k, a, b, want, accumulate);
+        oracle(false, false, m, n, k, a, b, want, accumulate);
         for (const kernel of KERNELS) {
           selectGemmKernel(kernel);
           const got = c0.slice();
@@ -315,12 +351,30 @@ describe('gemm kernels are bit-identical to the scalar GEMM they replace', () =>
     });
   }
 
+  it('float32 operands with a float64 C (or any float64 operand) are computed in doubles', () => {
+    const [m, n, k] = [13, 21, 600];
+    const a = randomArray(Float32Array, m * k, 'a-mixed');
+    const b = randomArray(Float32Array, k * n, 'b-mixed');
+    const want = new Float64Array(m * n);
+    scalarGemm(false, true, m, n, k, a, b, want, false);
+    const single = new Float32Array(m * n);
+    singleGemm(false, true, m, n, k, a, b, single, false);
+    expect(firstDifference(Float64Array.from(single), want)).not.toBe(-1);
+    for (const kernel of KERNELS) {
+      selectGemmKernel(kernel);
+      const got = new Float64Array(m * n);
+      gemm(false, true, m, n, k, a, b, got, false);
+      expect(firstDifference(got, want), kernel).toBe(-1);
+    }
+    selectGemmKernel('wasm');
+  });
+
   it('switching kernels between calls leaves no stale state behind', () => {
     const [m, n, k] = [70, 530, 520];
     const a = randomArray(Float32Array, m * k, 'a-switch');
     const b = randomArray(Float32Array, k * n, 'b-switch');
     const want = new Float32Array(m * n);
-    scalarGemm(true, false, m, n, k, a, b, want, false);
+    singleGemm(true, false, m, n, k, a, b, want, false);
     for (const kernel of ['scalar', 'wasm', 'wasm', 'scalar'] as const) {
       selectGemmKernel(kernel);
       const got = new Float32Array(m * n);

@@ -142,7 +142,7 @@ export class Code {
     return this.op(0x74);
   }
 
-  // Vector instructions (§5.4.8), 0xfd-prefixed. f64x2 holds two doubles, lane 0 at the lower address.
+  // Vector instructions (§5.4.8), 0xfd-prefixed. f64x2 holds two doubles and f32x4 four floats, lane 0 at the lower address.
   /** v128.load (0xfd 0): 16 bytes from memory. */
   v128Load(offset = 0): this {
     return this.simd(0x00, ...Code.memarg(4, offset));
@@ -151,6 +151,10 @@ export class Code {
   v128Load64Splat(offset = 0): this {
     return this.simd(0x0a, ...Code.memarg(3, offset));
   }
+  /** v128.load32_splat (0xfd 9): one float from memory into all four lanes. */
+  v128Load32Splat(offset = 0): this {
+    return this.simd(0x09, ...Code.memarg(2, offset));
+  }
   /** v128.store (0xfd 11): 16 bytes to memory (address, then value, on the stack). */
   v128Store(offset = 0): this {
     return this.simd(0x0b, ...Code.memarg(4, offset));
@@ -158,6 +162,14 @@ export class Code {
   /** v128.const (0xfd 12) with all 16 bytes zero: +0.0 in both f64x2 lanes. */
   v128ConstZero(): this {
     return this.simd(0x0c, ...new Array<number>(16).fill(0));
+  }
+  /** f32x4.add (0xfd 228): lane-wise IEEE single addition, rounded to nearest. */
+  f32x4Add(): this {
+    return this.simd(0xe4);
+  }
+  /** f32x4.mul (0xfd 230): lane-wise IEEE single multiplication, rounded to nearest. */
+  f32x4Mul(): this {
+    return this.simd(0xe6);
   }
   /** f64x2.add (0xfd 240): lane-wise IEEE double addition, rounded to nearest. */
   f64x2Add(): this {
