@@ -7,22 +7,70 @@ import type { FloatArray } from './types.js';
 /**
  * SGD with momentum, in the tutorial's form: v ← γ·v + η·g, then w ← w − v, or with
  * Nesterov's look-ahead w ← w − (γ·v + η·g).
+ *
+ * Four elements at a time, every load before any store. V8 cannot tell whether a store to
+ * v or w changes the g or v it reads next (typed arrays may share a buffer), so with loads
+ * and stores interleaved it ran one element at a time: 3.0 ns per element on 200k floats,
+ * 1.4 grouped (timed with Node 20). Elements are independent, so the bits are the same.
  */
 export function sgdMomentumStep(w: FloatArray, g: FloatArray, v: FloatArray, lr: number, momentum: number, nesterov: boolean): void {
   const n = w.length;
-  if (nesterov) {
-    for (let i = 0; i < n; i++) {
-      const step = lr * g[i]!;
-      const vi = momentum * v[i]! + step;
-      v[i] = vi;
-      w[i]! -= momentum * vi + step;
-    }
-  } else {
-    for (let i = 0; i < n; i++) {
-      const vi = momentum * v[i]! + lr * g[i]!;
-      v[i] = vi;
-      w[i]! -= vi;
-    }
+  const whole = n - (n % 4);
+  if (nesterov) nesterovFours(w, g, v, lr, momentum, whole);
+  else momentumFours(w, g, v, lr, momentum, whole);
+  for (let i = whole; i < n; i++) {
+    const step = lr * g[i]!;
+    const vi = momentum * v[i]! + step;
+    v[i] = vi;
+    w[i]! -= nesterov ? momentum * vi + step : vi;
+  }
+}
+
+/** sgdMomentumStep without Nesterov on elements [0, end), end a multiple of 4. */
+function momentumFours(w: FloatArray, g: FloatArray, v: FloatArray, lr: number, momentum: number, end: number): void {
+  for (let i = 0; i < end; i += 4) {
+    const v0 = momentum * v[i]! + lr * g[i]!;
+    const v1 = momentum * v[i + 1]! + lr * g[i + 1]!;
+    const v2 = momentum * v[i + 2]! + lr * g[i + 2]!;
+    const v3 = momentum * v[i + 3]! + lr * g[i + 3]!;
+    const w0 = w[i]! - v0;
+    const w1 = w[i + 1]! - v1;
+    const w2 = w[i + 2]! - v2;
+    const w3 = w[i + 3]! - v3;
+    v[i] = v0;
+    v[i + 1] = v1;
+    v[i + 2] = v2;
+    v[i + 3] = v3;
+    w[i] = w0;
+    w[i + 1] = w1;
+    w[i + 2] = w2;
+    w[i + 3] = w3;
+  }
+}
+
+/** sgdMomentumStep with Nesterov on elements [0, end), end a multiple of 4. */
+function nesterovFours(w: FloatArray, g: FloatArray, v: FloatArray, lr: number, momentum: number, end: number): void {
+  for (let i = 0; i < end; i += 4) {
+    const s0 = lr * g[i]!;
+    const s1 = lr * g[i + 1]!;
+    const s2 = lr * g[i + 2]!;
+    const s3 = lr * g[i + 3]!;
+    const v0 = momentum * v[i]! + s0;
+    const v1 = momentum * v[i + 1]! + s1;
+    const v2 = momentum * v[i + 2]! + s2;
+    const v3 = momentum * v[i + 3]! + s3;
+    const w0 = w[i]! - (momentum * v0 + s0);
+    const w1 = w[i + 1]! - (momentum * v1 + s1);
+    const w2 = w[i + 2]! - (momentum * v2 + s2);
+    const w3 = w[i + 3]! - (momentum * v3 + s3);
+    v[i] = v0;
+    v[i + 1] = v1;
+    v[i + 2] = v2;
+    v[i + 3] = v3;
+    w[i] = w0;
+    w[i + 1] = w1;
+    w[i + 2] = w2;
+    w[i + 3] = w3;
   }
 }
 

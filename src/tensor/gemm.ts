@@ -195,10 +195,14 @@ function packPanels(dst: FloatArray, src: FloatArray, across: boolean, ld: numbe
     let d = i * kc;
     if (across) {
       for (let p = 0, s = pc * ld + first + i; p < kc; p++, s += ld, d += 4) {
-        dst[d] = src[s]!;
-        dst[d + 1] = src[s + 1]!;
-        dst[d + 2] = src[s + 2]!;
-        dst[d + 3] = src[s + 3]!;
+        const x0 = src[s]!;
+        const x1 = src[s + 1]!;
+        const x2 = src[s + 2]!;
+        const x3 = src[s + 3]!;
+        dst[d] = x0;
+        dst[d + 1] = x1;
+        dst[d + 2] = x2;
+        dst[d + 3] = x3;
       }
     } else {
       const s0 = (first + i) * ld + pc;
@@ -206,10 +210,14 @@ function packPanels(dst: FloatArray, src: FloatArray, across: boolean, ld: numbe
       const s2 = s1 + ld;
       const s3 = s2 + ld;
       for (let p = 0; p < kc; p++, d += 4) {
-        dst[d] = src[s0 + p]!;
-        dst[d + 1] = src[s1 + p]!;
-        dst[d + 2] = src[s2 + p]!;
-        dst[d + 3] = src[s3 + p]!;
+        const x0 = src[s0 + p]!;
+        const x1 = src[s1 + p]!;
+        const x2 = src[s2 + p]!;
+        const x3 = src[s3 + p]!;
+        dst[d] = x0;
+        dst[d + 1] = x1;
+        dst[d + 2] = x2;
+        dst[d + 3] = x3;
       }
     }
   }
@@ -410,13 +418,13 @@ function addTile(c: FloatArray, offset: number, ldc: number, rows: number, cols:
   }
 }
 
-/** C[offset.., rows×cols with row stride ldc] = a wasm kernel's result block. */
+/**
+ * C[offset.., rows×cols with row stride ldc] = a wasm kernel's result block, a row at a
+ * time with TypedArray.set: a memory copy when the types match, else the same rounding
+ * as an assignment.
+ */
 function storeBlock(c: FloatArray, block: FloatArray, offset: number, ldc: number, rows: number, cols: number): void {
-  for (let r = 0; r < rows; r++) {
-    const o = offset + r * ldc;
-    const q = r * NC;
-    for (let s = 0; s < cols; s++) c[o + s] = block[q + s]!;
-  }
+  for (let r = 0; r < rows; r++) c.set(block.subarray(r * NC, r * NC + cols), offset + r * ldc);
 }
 
 /** C[offset.., rows×cols with row stride ldc] += a wasm kernel's result block. */
