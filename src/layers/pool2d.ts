@@ -119,9 +119,31 @@ export class MaxPool2d extends Pool2d {
     this.count = count;
   }
 
+  /**
+   * Four outputs at a time, their indices and gradients loaded before the four additions
+   * (which stay in order, for an input that wins several windows): V8 cannot tell whether
+   * an addition to dx changes dy or argmax, so loads behind it waited for it. Over
+   * 401k outputs (fashion-cnn's first pool at batch 64), with the zeroing: 0.98 → 0.54 ms
+   * (timed with Node 20, synthetic argmax).
+   */
   protected unpool(dy: FloatArray, dx: FloatArray): void {
-    const argmax = this.argmax;
-    for (let o = 0; o < this.count; o++) dx[argmax[o]!]! += dy[o]!;
+    const { argmax, count } = this;
+    const whole = count - (count % 4);
+    for (let o = 0; o < whole; o += 4) {
+      const i0 = argmax[o]!;
+      const i1 = argmax[o + 1]!;
+      const i2 = argmax[o + 2]!;
+      const i3 = argmax[o + 3]!;
+      const g0 = dy[o]!;
+      const g1 = dy[o + 1]!;
+      const g2 = dy[o + 2]!;
+      const g3 = dy[o + 3]!;
+      dx[i0]! += g0;
+      dx[i1]! += g1;
+      dx[i2]! += g2;
+      dx[i3]! += g3;
+    }
+    for (let o = whole; o < count; o++) dx[argmax[o]!]! += dy[o]!;
   }
 
   /** Which input won every window in the last forward. */
