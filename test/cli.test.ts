@@ -69,8 +69,10 @@ describe('dlt train', () => {
     expect(records.filter((r) => r.kind === 'step')).toHaveLength(54);
     expect(epochs[29].train_loss_avg).toBeLessThan(epochs[0].train_loss_avg);
     const summary = JSON.parse(readFileSync(path.join(runDir, 'summary.json'), 'utf8'));
-    // --backend auto (the default) takes the native backend wherever it built.
-    const backend = nativeStatus().loaded ? 'native' : 'js';
+    // --backend auto (the default) takes the native backend wherever it built, unless
+    // DLT_BACKEND says otherwise (DLT_BACKEND=js npm test runs the suite on JavaScript).
+    const chosen = process.env.DLT_BACKEND ?? 'auto';
+    const backend = chosen === 'auto' ? (nativeStatus().loaded ? 'native' : 'js') : chosen;
     const threads = backend === 'native' ? nativeThreadDefault().threads : 1;
     expect(summary).toMatchObject({ name: 'spiral-test', epochs: 30, steps: 270, backend, threads, dtype: 'float32' });
     expect(summary.test_accuracy).toBeGreaterThan(0.8);
