@@ -66,7 +66,13 @@ profile=$(mktemp -d "$tmp/dlt-chromium-XXXXXX")
 log=$profile.log
 trap 'rm -rf "$profile"' EXIT
 rm -f "$png"
+# --run-all-compositor-stages-before-draw: headless Chromium waits for every compositor
+# stage (rasterising all tiles) before it draws the frame it captures. Without it, twice
+# under load, test/sweepPlot.test.ts found a sweep page's curves in the screenshot but
+# none of the best dot's pixels in the panels below them: most likely a frame taken
+# before the lower tiles were rasterised.
 if ! timeout 120 "$browser" --headless --no-sandbox --disable-gpu --hide-scrollbars \
+  --run-all-compositor-stages-before-draw \
   --force-device-scale-factor=1 --user-data-dir="$profile" \
   --window-size="$width,$height" --screenshot="$png" "file://$page" >"$log" 2>&1 || [ ! -s "$png" ]; then
   echo "error: $browser did not write $png; its output:" >&2
