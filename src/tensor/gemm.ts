@@ -53,7 +53,7 @@ import { createWasmGemm } from './wasm-gemm.js';
  * not memory traffic, is the bottleneck.
  */
 
-/** Rows of the register tile (rows of op(A) per micro-kernel call). The wasm kernel's tile is 4×4 too. */
+/** Rows of the register tile (rows of op(A) per micro-kernel call); the wasm kernels have 4 rows too (4×4 for f64, 4×8 for f32). */
 const MR = 4;
 /** Columns of the register tile (columns of op(B) per micro-kernel call). */
 const NR = 4;
