@@ -73,11 +73,64 @@ static bool get_int(napi_env env, napi_value value, int64_t *out) {
 }
 
 #ifdef DLT_OPENBLAS
-/* The thread count setThreads gave the BLAS. */
+/* The thread count setThreads gave: OpenBLAS's own, or, at 2, dlt's split (see gemm). */
 static int blas_threads = 1;
-/* The largest m×n of a product that runs on one thread when k is longer (see gemm). */
+/* The largest m×n of a product that OpenBLAS runs on one thread when k is longer (see gemm). */
 #define SMALL_RESULT 2048
+/* The fewest multiply-adds (m·n·k) of a product that dlt splits between two threads, and by columns. */
+#define SPLIT_WORK (1 << 18)
+#define SPLIT_COLUMNS (1 << 20)
+/* Whether dlt splits products itself on `threads` threads (see gemm). */
+static bool dlt_splits(int threads) { return threads == 2; }
+/* OpenBLAS's own thread count while dlt runs on `threads`. */
+static int openblas_threads(int threads) { return dlt_splits(threads) ? 1 : threads; }
 #endif
+
+/*
+ * A product C = op(A)·op(B) cut into two parts by rows of C or by columns (gemm_body
+ * computes a part). Each part is a product of its own, with every k-sum whole.
+ */
+typedef struct {
+  bool f32, trans_a, trans_b, accumulate, by_rows;
+  int m, n, k, lda, ldb;
+  const void *a, *b;
+  void *c;
+  size_t part; /* rows or columns per part */
+} gemm_args;
+
+/* The product restricted to rows (or columns) [lo, hi) of C. */
+static void gemm_range(const gemm_args *g, size_t lo, size_t hi) {
+  const size_t size = g->f32 ? sizeof(float) : sizeof(double);
+  const char *a = g->a, *b = g->b;
+  char *c = g->c;
+  int m = g->m, n = g->n;
+  if (g->by_rows) {
+    a += size * (g->trans_a ? lo : lo * (size_t)g->lda); /* A is [k×m] when transposed */
+    c += size * lo * (size_t)g->n;
+    m = (int)(hi - lo);
+  } else {
+    b += size * (g->trans_b ? lo * (size_t)g->ldb : lo); /* B is [n×k] when transposed */
+    c += size * lo;
+    n = (int)(hi - lo);
+  }
+  const enum CBLAS_TRANSPOSE ta = g->trans_a ? CblasTrans : CblasNoTrans, tb = g->trans_b ? CblasTrans : CblasNoTrans;
+  if (g->f32) {
+    cblas_sgemm(CblasRowMajor, ta, tb, m, n, g->k, 1.0f, (const float *)a, g->lda, (const float *)b, g->ldb,
+                g->accumulate ? 1.0f : 0.0f, (float *)c, g->n);
+  } else {
+    cblas_dgemm(CblasRowMajor, ta, tb, m, n, g->k, 1.0, (const double *)a, g->lda, (const double *)b, g->ldb,
+                g->accumulate ? 1.0 : 0.0, (double *)c, g->n);
+  }
+}
+
+/*
+ * run_range's body: the parts inside [lo, hi), one product each, so that the parts are
+ * the same whether the helper took one or the caller did both.
+ */
+static void gemm_body(const void *args, size_t lo, size_t hi) {
+  const gemm_args *g = args;
+  for (size_t start = lo; start < hi; start += g->part) gemm_range(g, start, start + g->part < hi ? start + g->part : hi);
+}
 
 /*
  * gemm(transA, transB, m, n, k, a, b, c, accumulate)
@@ -110,26 +163,48 @@ static napi_value gemm(napi_env env, napi_callback_info info) {
     if (!accumulate) memset(c.data, 0, (size_t)(m * n) * (c.type == napi_float32_array ? sizeof(float) : sizeof(double)));
     return NULL;
   }
-  const int lda = (int)(trans_a ? m : k), ldb = (int)(trans_b ? k : n), ldc = (int)n;
+  const int lda = (int)(trans_a ? m : k), ldb = (int)(trans_b ? k : n);
+  gemm_args g = {c.type == napi_float32_array, trans_a, trans_b, accumulate, true, (int)m, (int)n, (int)k, lda, ldb, a.data, b.data, c.data, 0};
 #ifdef DLT_OPENBLAS
+  if (dlt_splits(blas_threads)) {
+    /*
+     * On two threads dlt splits the product itself, and OpenBLAS runs single-threaded:
+     * its own split of batch-64 products scaled poorly here (one run of the MLP's
+     * forward product, 64×256×784: 300 µs on one thread, 194 µs on OpenBLAS's two,
+     * 171 µs as two halves; its weight gradient, 784×256 over 64: 274, 263 and 132 µs),
+     * and its worker threads spun on the core the loops around the products share
+     * (work_pool.h).
+     *
+     * Products of fewer than SPLIT_WORK multiply-adds stay whole. The others are cut by
+     * rows of C, or by columns when C is more than four times wider than tall, A is not
+     * transposed and the product has at least SPLIT_COLUMNS multiply-adds. The rule was
+     * fitted by timing both cuts of the reference networks' 24 float32 shapes: its pick
+     * is within 6% of the faster cut on 22 of them and 10% on one (Aᵀ·B, 10×500×64,
+     * 12 µs); SPLIT_COLUMNS keeps the last, 64×500×10, by rows, where the columns took
+     * 3.3× as long. It depends on the shape alone, so a given thread count gives the
+     * same bits every time.
+     */
+    if (m * n * k < SPLIT_WORK) {
+      gemm_range(&g, 0, (size_t)m);
+      return NULL;
+    }
+    g.by_rows = trans_a || n <= 4 * m || m * n * k < SPLIT_COLUMNS;
+    const size_t units = (size_t)(g.by_rows ? m : n);
+    g.part = (units + 1) / 2;
+    run_range(gemm_body, &g, units, g.part);
+    return NULL;
+  }
   /*
-   * A product with a small m×n result and a long k (a convolution's weight gradient:
-   * LeNet's first is 20×25 over 36,864 positions) ran slower on two threads than on one:
-   * OpenBLAS splits m and n, so each thread packs all of B for a sliver of C. Such
-   * products run on one thread. The choice depends on the shape alone, so a given
-   * thread count still gives the same bits every time.
+   * With OpenBLAS's own threads, a product with a small m×n result and a long k (a
+   * convolution's weight gradient: LeNet's first is 20×25 over 36,864 positions) ran
+   * slower on two threads than on one: OpenBLAS splits m and n, so each thread packs all
+   * of B for a sliver of C. Such products run on one thread. The choice depends on the
+   * shape alone, so a given thread count still gives the same bits every time.
    */
   const bool one_thread = blas_threads > 1 && m * n <= SMALL_RESULT && k > m * n;
   if (one_thread) openblas_set_num_threads(1);
 #endif
-  const enum CBLAS_TRANSPOSE ta = trans_a ? CblasTrans : CblasNoTrans, tb = trans_b ? CblasTrans : CblasNoTrans;
-  if (c.type == napi_float32_array) {
-    cblas_sgemm(CblasRowMajor, ta, tb, (int)m, (int)n, (int)k, 1.0f, a.data, lda, b.data, ldb,
-                accumulate ? 1.0f : 0.0f, c.data, ldc);
-  } else {
-    cblas_dgemm(CblasRowMajor, ta, tb, (int)m, (int)n, (int)k, 1.0, a.data, lda, b.data, ldb,
-                accumulate ? 1.0 : 0.0, c.data, ldc);
-  }
+  gemm_range(&g, 0, (size_t)m);
 #ifdef DLT_OPENBLAS
   if (one_thread) openblas_set_num_threads(blas_threads);
 #endif
@@ -869,10 +944,13 @@ static napi_value set_threads(napi_env env, napi_callback_info info) {
   if (argc != 1 || !get_int(env, argv[0], &threads) || threads < 1 || threads > 1024)
     return throw_range(env, "setThreads: expected an integer from 1 to 1024");
 #ifdef DLT_OPENBLAS
-  openblas_set_num_threads((int)threads);
+  /* At 2, dlt splits each product between its own two threads (see gemm). */
   blas_threads = (int)threads;
+  openblas_set_num_threads(openblas_threads(blas_threads));
+  work_pool_set_threads(blas_threads, dlt_splits(blas_threads));
+#else
+  work_pool_set_threads((int)threads, false);
 #endif
-  work_pool_set_threads((int)threads);
   return NULL;
 }
 
@@ -884,7 +962,7 @@ static napi_value helper_chunks(napi_env env, napi_callback_info cbinfo) {
   return result;
 }
 
-/* info(): { blas, config, threads } describing the BLAS this addon was linked with. */
+/* info(): { blas, config, threads } describing the BLAS this addon was linked with, and the threads its products use. */
 static napi_value info(napi_env env, napi_callback_info cbinfo) {
   (void)cbinfo;
   napi_value result, value;
@@ -892,7 +970,7 @@ static napi_value info(napi_env env, napi_callback_info cbinfo) {
 #if defined(DLT_OPENBLAS)
   const char *blas = "openblas";
   const char *config = openblas_get_config();
-  int threads = openblas_get_num_threads();
+  int threads = blas_threads; /* the products' threads: OpenBLAS's own, or dlt's two */
 #elif defined(DLT_ACCELERATE)
   const char *blas = "accelerate";
   const char *config = "Accelerate";
@@ -932,11 +1010,17 @@ static napi_value blas_gflops(napi_env env, napi_callback_info info) {
   }
   for (size_t i = 0; i < count; i++) a[i] = (float)((i * 7919) % 1000) / 1000.0f, b[i] = (float)((i * 104729) % 1000) / 1000.0f;
   const int n = (int)size;
+#ifdef DLT_OPENBLAS
+  openblas_set_num_threads(blas_threads); /* OpenBLAS's own threads, even where gemm splits products itself */
+#endif
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n); /* warm-up */
   struct timespec t0, t1;
   clock_gettime(CLOCK_MONOTONIC, &t0);
   for (int64_t r = 0; r < reps; r++) cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n);
   clock_gettime(CLOCK_MONOTONIC, &t1);
+#ifdef DLT_OPENBLAS
+  openblas_set_num_threads(openblas_threads(blas_threads));
+#endif
   free(a), free(b), free(c);
   const double seconds = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
   napi_value result;

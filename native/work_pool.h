@@ -13,6 +13,7 @@
 #ifndef DLT_WORK_POOL_H
 #define DLT_WORK_POOL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,8 +23,10 @@ typedef void (*range_body)(const void *args, size_t lo, size_t hi);
 /*
  * How many threads run_range may use: 1 (the caller alone) or 2 (the caller and the
  * helper, started on first use). Set with the BLAS's count (setThreads), capped at 2.
+ * `spin`: the helper waits for the next job awake for a short while before it sleeps;
+ * only for when no other threads (the BLAS's own) need the core between jobs.
  */
-void work_pool_set_threads(int threads);
+void work_pool_set_threads(int threads, bool spin);
 
 /*
  * body(args, lo, hi) over [0, units), in chunks of `chunk` units, shared with the helper

@@ -2,6 +2,9 @@
 // helper thread (native/work_pool.c), chunk by chunk. Each output is still computed by
 // one thread in the JavaScript kernel's order, so the bits must not change: every
 // shared kernel, on inputs big enough to be split, against the JavaScript kernel.
+// With OpenBLAS, the products themselves are cut in two by rows or columns of C
+// (native/dlt_native.c, gemm): each part must be the product a single thread computes
+// for that part alone, whichever thread took it.
 import { afterAll, describe, expect, it } from 'vitest';
 import { jsKernels, type Kernels } from '../src/tensor/kernels.js';
 import { nativeKernels, nativeStatus } from '../src/tensor/native.js';
@@ -125,6 +128,53 @@ describe.skipIf(!status.loaded)(`native kernels on two threads give the JavaScri
       expectBitIdentical(dbNative, dbJs, 'filterMajorBiasGrad db');
     });
   }
+
+  /** C = op(A)·op(B) on one thread, into a fresh [m×n] array. */
+  function product(transA: boolean, transB: boolean, m: number, n: number, k: number, a: Float32Array, b: Float32Array): Float32Array {
+    const c = new Float32Array(m * n);
+    nativeKernels(addon!, 1).gemm(transA, transB, m, n, k, a, b, c, false);
+    nativeKernels(addon!, 2);
+    return c;
+  }
+
+  // Cut by rows: 65×129×67 (C is less than four times wider than tall), A·Bᵀ; the parts are 33 and 32 rows.
+  // Cut by columns: 9×301×400 (C is 33 times wider than tall), A·Bᵀ; the parts are 151 and 150 columns.
+  const openblas = addon?.info().blas === 'openblas';
+  it.skipIf(!openblas)('float32 products are cut in two, each part the one-thread product of its rows or columns, shared with the helper', () => {
+    const rng = Rng.derive(37, 'threads-gemm');
+    for (const [m, n, k, byRows] of [
+      [65, 129, 67, true],
+      [9, 301, 400, false],
+    ] as [number, number, number, boolean][]) {
+      const a = random(Float32Array, m * k, rng) as Float32Array;
+      const b = random(Float32Array, n * k, rng) as Float32Array; // stored [n×k]: op(B) = Bᵀ
+      const before = addon!.helperChunks();
+      const first = new Float32Array(m * n);
+      native!.gemm(false, true, m, n, k, a, b, first, false);
+      for (let r = 0; r < 20; r++) {
+        const again = new Float32Array(m * n).fill(r); // stale contents must be overwritten
+        native!.gemm(false, true, m, n, k, a, b, again, false);
+        expectBitIdentical(again, first, `${m}×${n}×${k}, call ${r + 2} against the first`);
+      }
+      expect(addon!.helperChunks(), `${m}×${n}×${k}: the helper computed a part`).toBeGreaterThan(before);
+      const want = new Float32Array(m * n);
+      if (byRows) {
+        const h = Math.ceil(m / 2);
+        want.set(product(false, true, h, n, k, a.subarray(0, h * k), b), 0);
+        want.set(product(false, true, m - h, n, k, a.subarray(h * k), b), h * n);
+      } else {
+        const h = Math.ceil(n / 2);
+        for (const [lo, hi] of [
+          [0, h],
+          [h, n],
+        ] as [number, number][]) {
+          const part = product(false, true, m, hi - lo, k, a, b.subarray(lo * k, hi * k));
+          for (let i = 0; i < m; i++) want.set(part.subarray(i * (hi - lo), (i + 1) * (hi - lo)), i * n + lo);
+        }
+      }
+      expectBitIdentical(first, want, `${m}×${n}×${k}: the two parts`);
+    }
+  });
 
   it('the helper thread did take part, and takes none with one thread', () => {
     const before = addon!.helperChunks();

@@ -144,12 +144,17 @@ const SHAPES: [number, number, number][] = [
   [1, 64, 9],
   [65, 129, 67],
   [128, 3, 300],
-  // A small result over a long k, which runs on one BLAS thread even when there are more
-  // (native/dlt_native.c, gemm): LeNet's first weight gradient at batch 8.
+  // A small result over a long k, which runs on one BLAS thread when OpenBLAS runs its
+  // own threads (3 here) (native/dlt_native.c, gemm): LeNet's first weight gradient at batch 8.
   [20, 25, 4608],
+  // On two threads with OpenBLAS, dlt cuts products in two itself (native/dlt_native.c,
+  // gemm): 65×129×67 and 20×25×4608 above by rows, this one by columns unless A is transposed.
+  [9, 301, 400],
 ];
 const CASES = DTYPES.flatMap(({ dtype, ctor }) =>
-  SHAPES.flatMap(([m, n, k]) => [1, 2].map((threads) => ({ dtype, ctor, m, n, k, threads, name: `${dtype} ${m}×${n}×${k}, ${threads} thread(s)` }))),
+  SHAPES.flatMap(([m, n, k]) =>
+    [1, 2, 3].map((threads) => ({ dtype, ctor, m, n, k, threads, name: `${dtype} ${m}×${n}×${k}, ${threads} thread(s)` })),
+  ),
 );
 
 describe(`native gemm matches the JavaScript kernel${needsNative}`, () => {
