@@ -95,17 +95,31 @@ describe.skipIf(!native)(`native spatial kernels match the JavaScript ones bit f
       expectBitIdentical(dbNative, dbJs);
     });
 
-    // [planes, H, W, size, stride]: overlapping, tiling with a ragged edge, and a 1×1 window.
+    // [planes, H, W, size, stride]: overlapping, tiling with a ragged edge, and a 1×1 window;
+    // then 2×2 windows with stride 2 over rows of even width, which the addon computes in
+    // two passes (native/dlt_native.c, max_pool_2x2): with an unused last row, in two
+    // blocks of rows, and too wide for its buffer.
     for (const [planes, H, W, size, stride] of [
       [6, 9, 8, 3, 2],
       [5, 28, 27, 2, 2],
       [3, 7, 11, 3, 1],
       [2, 4, 5, 1, 1],
+      [5, 9, 10, 2, 2],
+      [2, 70, 80, 2, 2],
+      [1, 4, 2050, 2, 2],
     ] as const) {
-      it(`${dtype} max pooling of ${planes} ${H}×${W} maps, window ${size} stride ${stride}, with ties and NaN`, () => {
+      it(`${dtype} max pooling of ${planes} ${H}×${W} maps, window ${size} stride ${stride}, with ties, signed zeros and NaN`, () => {
         const rng = Rng.derive(11 + H, 'native-pool');
         const x = random(Type, planes * H * W, rng);
-        for (let i = 0; i < x.length; i += 7) x[i] = x[i + 1] ?? 0; // ties
+        for (let i = 0; i < x.length; i += 7) x[i] = x[i + 1] ?? 0; // ties along a row
+        for (let i = 3; i + W < x.length; i += 11) x[i + W] = x[i]!; // and down a column
+        for (let i = 5; i + W + 1 < x.length; i += 13) {
+          // a window of zeros, one of them negative: which one wins shows in the bits
+          x[i] = 0;
+          x[i + 1] = -0;
+          x[i + W] = -0;
+          x[i + W + 1] = 0;
+        }
         x[20] = NaN;
         x[43] = NaN;
         const outH = Math.floor((H - size) / stride) + 1;
