@@ -690,7 +690,7 @@ typedef struct {
 
 /* im2col over the rows [r0, r1) of cols, a row being one (c, i, j). */
 #define DEFINE_IM2COL(T)                                                                         \
-  static void im2col_##T(const unroll_args *a, int64_t r0, int64_t r1) {                         \
+  HOT static void im2col_##T(const unroll_args *a, int64_t r0, int64_t r1) {                         \
     const int64_t n = a->n, C = a->C, H = a->H, W = a->W, k = a->k, s = a->s, p = a->p;          \
     const int64_t outH = a->outH, outW = a->outW, P = outH * outW;                               \
     T *cols = a->out;                                                                            \
@@ -724,8 +724,13 @@ FOR_BOTH_TYPES(DEFINE_IM2COL)
  * receive the sums of its own rows of dcols, in the JavaScript kernel's order (channels
  * never share an element of dx).
  */
+/*
+ * col2im adds in T: a float sum of two floats is the double sum rounded to float (a
+ * double holds more than twice a float's digits, so rounding twice changes nothing), as
+ * JavaScript's Float32Array computes it.
+ */
 #define DEFINE_COL2IM(T)                                                                         \
-  static void col2im_##T(const unroll_args *a, int64_t c0, int64_t c1) {                         \
+  HOT static void col2im_##T(const unroll_args *a, int64_t c0, int64_t c1) {                         \
     const int64_t n = a->n, C = a->C, H = a->H, W = a->W, k = a->k, s = a->s, p = a->p;          \
     const int64_t outH = a->outH, outW = a->outW, P = outH * outW;                               \
     T *dx = a->out;                                                                              \
@@ -744,8 +749,12 @@ FOR_BOTH_TYPES(DEFINE_IM2COL)
               const int64_t iy = oy * s - p + i;                                                 \
               if (iy < 0 || iy >= H) continue;                                                   \
               const int64_t line = iy * W - p + j; /* + ox·s, for ox in [lo, hi) */              \
-              for (int64_t ox = lo; ox < hi; ox++)                                               \
-                plane[line + ox * s] = (T)((double)plane[line + ox * s] + (double)src[ox]);     \
+              if (s == 1) {                                                                      \
+                T *d = plane + line;                                                             \
+                for (int64_t ox = lo; ox < hi; ox++) d[ox] += src[ox];                           \
+              } else {                                                                           \
+                for (int64_t ox = lo; ox < hi; ox++) plane[line + ox * s] += src[ox];            \
+              }                                                                                  \
             }                                                                                    \
           }                                                                                      \
         }                                                                                        \
