@@ -86,40 +86,56 @@ static bool dlt_splits(int threads) { return threads == 2; }
 static int openblas_threads(int threads) { return dlt_splits(threads) ? 1 : threads; }
 #endif
 
+/* How a product is cut into parts: by rows of C, by its columns, or along k. */
+typedef enum { CUT_ROWS, CUT_COLUMNS, CUT_DEPTH } gemm_cut;
+
 /*
- * A product C = op(A)·op(B) cut into two parts by rows of C or by columns (gemm_body
- * computes a part). Each part is a product of its own, with every k-sum whole.
+ * A product C = op(A)·op(B) cut into two parts (gemm_body computes a part). Each part is
+ * a product of its own: by rows or columns, a block of C with every k-sum whole; along
+ * k, the first half of every sum into C and the second into `spare`, for the caller to
+ * add to C.
  */
 typedef struct {
-  bool f32, trans_a, trans_b, accumulate, by_rows;
+  bool f32, trans_a, trans_b, accumulate;
+  gemm_cut cut;
   int m, n, k, lda, ldb;
   const void *a, *b;
-  void *c;
-  size_t part; /* rows or columns per part */
+  void *c, *spare;
+  size_t part; /* rows, columns or k per part */
 } gemm_args;
 
-/* The product restricted to rows (or columns) [lo, hi) of C. */
+/* The product restricted to rows, columns or k [lo, hi) (the whole product when cut by rows from 0 to m). */
 static void gemm_range(const gemm_args *g, size_t lo, size_t hi) {
   const size_t size = g->f32 ? sizeof(float) : sizeof(double);
   const char *a = g->a, *b = g->b;
   char *c = g->c;
-  int m = g->m, n = g->n;
-  if (g->by_rows) {
-    a += size * (g->trans_a ? lo : lo * (size_t)g->lda); /* A is [k×m] when transposed */
-    c += size * lo * (size_t)g->n;
-    m = (int)(hi - lo);
-  } else {
-    b += size * (g->trans_b ? lo * (size_t)g->ldb : lo); /* B is [n×k] when transposed */
-    c += size * lo;
-    n = (int)(hi - lo);
+  int m = g->m, n = g->n, k = g->k;
+  bool accumulate = g->accumulate;
+  switch (g->cut) {
+    case CUT_ROWS:
+      a += size * (g->trans_a ? lo : lo * (size_t)g->lda); /* A is [k×m] when transposed */
+      c += size * lo * (size_t)g->n;
+      m = (int)(hi - lo);
+      break;
+    case CUT_COLUMNS:
+      b += size * (g->trans_b ? lo * (size_t)g->ldb : lo); /* B is [n×k] when transposed */
+      c += size * lo;
+      n = (int)(hi - lo);
+      break;
+    case CUT_DEPTH:
+      a += size * (g->trans_a ? lo * (size_t)g->lda : lo);
+      b += size * (g->trans_b ? lo : lo * (size_t)g->ldb);
+      if (lo > 0) c = g->spare, accumulate = false;
+      k = (int)(hi - lo);
+      break;
   }
   const enum CBLAS_TRANSPOSE ta = g->trans_a ? CblasTrans : CblasNoTrans, tb = g->trans_b ? CblasTrans : CblasNoTrans;
   if (g->f32) {
-    cblas_sgemm(CblasRowMajor, ta, tb, m, n, g->k, 1.0f, (const float *)a, g->lda, (const float *)b, g->ldb,
-                g->accumulate ? 1.0f : 0.0f, (float *)c, g->n);
+    cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, 1.0f, (const float *)a, g->lda, (const float *)b, g->ldb,
+                accumulate ? 1.0f : 0.0f, (float *)c, g->n);
   } else {
-    cblas_dgemm(CblasRowMajor, ta, tb, m, n, g->k, 1.0, (const double *)a, g->lda, (const double *)b, g->ldb,
-                g->accumulate ? 1.0 : 0.0, (double *)c, g->n);
+    cblas_dgemm(CblasRowMajor, ta, tb, m, n, k, 1.0, (const double *)a, g->lda, (const double *)b, g->ldb,
+                accumulate ? 1.0 : 0.0, (double *)c, g->n);
   }
 }
 
@@ -164,7 +180,7 @@ static napi_value gemm(napi_env env, napi_callback_info info) {
     return NULL;
   }
   const int lda = (int)(trans_a ? m : k), ldb = (int)(trans_b ? k : n);
-  gemm_args g = {c.type == napi_float32_array, trans_a, trans_b, accumulate, true, (int)m, (int)n, (int)k, lda, ldb, a.data, b.data, c.data, 0};
+  gemm_args g = {c.type == napi_float32_array, trans_a, trans_b, accumulate, CUT_ROWS, (int)m, (int)n, (int)k, lda, ldb, a.data, b.data, c.data, NULL, 0};
 #ifdef DLT_OPENBLAS
   if (dlt_splits(blas_threads)) {
     /*
@@ -175,21 +191,45 @@ static napi_value gemm(napi_env env, napi_callback_info info) {
      * and its worker threads spun on the core the loops around the products share
      * (work_pool.h).
      *
-     * Products of fewer than SPLIT_WORK multiply-adds stay whole. The others are cut by
-     * rows of C, or by columns when C is more than four times wider than tall, A is not
-     * transposed and the product has at least SPLIT_COLUMNS multiply-adds. The rule was
-     * fitted by timing both cuts of the reference networks' 24 float32 shapes: its pick
-     * is within 6% of the faster cut on 22 of them and 10% on one (Aᵀ·B, 10×500×64,
-     * 12 µs); SPLIT_COLUMNS keeps the last, 64×500×10, by rows, where the columns took
-     * 3.3× as long. It depends on the shape alone, so a given thread count gives the
-     * same bits every time.
+     * Products of fewer than SPLIT_WORK multiply-adds stay whole, and a small result
+     * over a long k is cut along k (below). The others are cut by rows of C, or by
+     * columns when C is more than four times wider than tall, A is not transposed and
+     * the product has at least SPLIT_COLUMNS multiply-adds. That rule was fitted by
+     * timing both cuts of the reference networks' 24 float32 shapes: its pick is within
+     * 6% of the faster cut on 22 of them and 10% on one (Aᵀ·B, 10×500×64, 12 µs);
+     * SPLIT_COLUMNS keeps the last, 64×500×10, by rows, where the columns took 3.3× as
+     * long. The cut depends on the shape alone, so a given thread count gives the same
+     * bits every time.
      */
     if (m * n * k < SPLIT_WORK) {
       gemm_range(&g, 0, (size_t)m);
       return NULL;
     }
-    g.by_rows = trans_a || n <= 4 * m || m * n * k < SPLIT_COLUMNS;
-    const size_t units = (size_t)(g.by_rows ? m : n);
+    if (m * n <= SMALL_RESULT && k > m * n) {
+      /*
+       * A small result over a long k (a convolution's weight gradient) is cut along k:
+       * by rows or columns, each thread would pack all of the long operand. The second
+       * half's sums are added to the first's, element by element, after both. LeNet's
+       * first weight gradient, 20×25 over 36,864: 750 µs on one thread, 800 by rows,
+       * 433 along k.
+       */
+      double spare[SMALL_RESULT]; /* room for m·n floats or doubles */
+      g.cut = CUT_DEPTH;
+      g.spare = spare;
+      g.part = (size_t)(k + 1) / 2;
+      run_range(gemm_body, &g, (size_t)k, g.part);
+      if (g.f32) {
+        float *sum = c.data;
+        const float *second = (const float *)spare;
+        for (int64_t i = 0; i < m * n; i++) sum[i] += second[i];
+      } else {
+        double *sum = c.data;
+        for (int64_t i = 0; i < m * n; i++) sum[i] += spare[i];
+      }
+      return NULL;
+    }
+    g.cut = trans_a || n <= 4 * m || m * n * k < SPLIT_COLUMNS ? CUT_ROWS : CUT_COLUMNS;
+    const size_t units = (size_t)(g.cut == CUT_ROWS ? m : n);
     g.part = (units + 1) / 2;
     run_range(gemm_body, &g, units, g.part);
     return NULL;

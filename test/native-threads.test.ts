@@ -2,8 +2,8 @@
 // helper thread (native/work_pool.c), chunk by chunk. Each output is still computed by
 // one thread in the JavaScript kernel's order, so the bits must not change: every
 // shared kernel, on inputs big enough to be split, against the JavaScript kernel.
-// With OpenBLAS, the products themselves are cut in two by rows or columns of C
-// (native/dlt_native.c, gemm): each part must be the product a single thread computes
+// With OpenBLAS, the products themselves are cut in two, by rows or columns of C or along
+// k (native/dlt_native.c, gemm): each part must be the product a single thread computes
 // for that part alone, whichever thread took it.
 import { afterAll, describe, expect, it } from 'vitest';
 import { jsKernels, type Kernels } from '../src/tensor/kernels.js';
@@ -139,30 +139,36 @@ describe.skipIf(!status.loaded)(`native kernels on two threads give the JavaScri
 
   // Cut by rows: 65×129×67 (C is less than four times wider than tall), A·Bᵀ; the parts are 33 and 32 rows.
   // Cut by columns: 9×301×400 (C is 33 times wider than tall), A·Bᵀ; the parts are 151 and 150 columns.
+  // Cut along k: 20×25×4609 (a small result over a long k), Aᵀ·B; the parts are 2,305 and 2,304 long,
+  // the second added to the first.
   const openblas = addon?.info().blas === 'openblas';
-  it.skipIf(!openblas)('float32 products are cut in two, each part the one-thread product of its rows or columns, shared with the helper', () => {
+  it.skipIf(!openblas)('float32 products are cut in two, each part the one-thread product of its share, shared with the helper', () => {
     const rng = Rng.derive(37, 'threads-gemm');
-    for (const [m, n, k, byRows] of [
-      [65, 129, 67, true],
-      [9, 301, 400, false],
-    ] as [number, number, number, boolean][]) {
+    for (const [m, n, k, cut] of [
+      [65, 129, 67, 'rows'],
+      [9, 301, 400, 'columns'],
+      [20, 25, 4609, 'depth'],
+    ] as [number, number, number, 'rows' | 'columns' | 'depth'][]) {
+      // A·Bᵀ with A [m×k] and B [n×k], or for the cut along k Aᵀ·B with A [k×m] and B [k×n]:
+      // either way each part's operands are contiguous stretches of A and B.
+      const [transA, transB] = cut === 'depth' ? [true, false] : [false, true];
       const a = random(Float32Array, m * k, rng) as Float32Array;
-      const b = random(Float32Array, n * k, rng) as Float32Array; // stored [n×k]: op(B) = Bᵀ
+      const b = random(Float32Array, n * k, rng) as Float32Array;
       const before = addon!.helperChunks();
       const first = new Float32Array(m * n);
-      native!.gemm(false, true, m, n, k, a, b, first, false);
+      native!.gemm(transA, transB, m, n, k, a, b, first, false);
       for (let r = 0; r < 20; r++) {
         const again = new Float32Array(m * n).fill(r); // stale contents must be overwritten
-        native!.gemm(false, true, m, n, k, a, b, again, false);
+        native!.gemm(transA, transB, m, n, k, a, b, again, false);
         expectBitIdentical(again, first, `${m}×${n}×${k}, call ${r + 2} against the first`);
       }
       expect(addon!.helperChunks(), `${m}×${n}×${k}: the helper computed a part`).toBeGreaterThan(before);
       const want = new Float32Array(m * n);
-      if (byRows) {
+      if (cut === 'rows') {
         const h = Math.ceil(m / 2);
         want.set(product(false, true, h, n, k, a.subarray(0, h * k), b), 0);
         want.set(product(false, true, m - h, n, k, a.subarray(h * k), b), h * n);
-      } else {
+      } else if (cut === 'columns') {
         const h = Math.ceil(n / 2);
         for (const [lo, hi] of [
           [0, h],
@@ -171,6 +177,11 @@ describe.skipIf(!status.loaded)(`native kernels on two threads give the JavaScri
           const part = product(false, true, m, hi - lo, k, a, b.subarray(lo * k, hi * k));
           for (let i = 0; i < m; i++) want.set(part.subarray(i * (hi - lo), (i + 1) * (hi - lo)), i * n + lo);
         }
+      } else {
+        const h = Math.ceil(k / 2);
+        const head = product(true, false, m, n, h, a.subarray(0, h * m), b.subarray(0, h * n));
+        const tail = product(true, false, m, n, k - h, a.subarray(h * m), b.subarray(h * n));
+        for (let i = 0; i < m * n; i++) want[i] = head[i]! + tail[i]!; // rounded to float32 as stored
       }
       expectBitIdentical(first, want, `${m}×${n}×${k}: the two parts`);
     }
