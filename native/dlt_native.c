@@ -193,13 +193,16 @@ static napi_value gemm(napi_env env, napi_callback_info info) {
      *
      * Products of fewer than SPLIT_WORK multiply-adds stay whole, and a small result
      * over a long k is cut along k (below). The others are cut by rows of C, or by
-     * columns when C is more than four times wider than tall, A is not transposed and
+     * columns when C is at least four times wider than tall, A is not transposed and
      * the product has at least SPLIT_COLUMNS multiply-adds. That rule was fitted by
-     * timing both cuts of the reference networks' 24 float32 shapes: its pick is within
-     * 6% of the faster cut on 22 of them and 10% on one (Aᵀ·B, 10×500×64, 12 µs);
-     * SPLIT_COLUMNS keeps the last, 64×500×10, by rows, where the columns took 3.3× as
-     * long. The cut depends on the shape alone, so a given thread count gives the same
-     * bits every time.
+     * timing both cuts of the reference networks' 22 other float32 shapes on their own:
+     * its pick is within 2% of the faster cut on 21 of them, and SPLIT_COLUMNS keeps
+     * 64×500×10 by rows, where the columns took 3.3× as long. The one it misses, the
+     * MLP's A·B at 64×256×128, took 37 µs by columns and 30 by rows; its forward
+     * product, 64×256×784, took the same either way alone, but the MLP's epoch ran
+     * faster with it cut by columns, each thread reading half of the weights (83,300–
+     * 84,900 against 76,200–80,000 samples/s, three alternations). The cut depends on
+     * the shape alone, so a given thread count gives the same bits every time.
      */
     if (m * n * k < SPLIT_WORK) {
       gemm_range(&g, 0, (size_t)m);
@@ -228,7 +231,7 @@ static napi_value gemm(napi_env env, napi_callback_info info) {
       }
       return NULL;
     }
-    g.cut = trans_a || n <= 4 * m || m * n * k < SPLIT_COLUMNS ? CUT_ROWS : CUT_COLUMNS;
+    g.cut = trans_a || n < 4 * m || m * n * k < SPLIT_COLUMNS ? CUT_ROWS : CUT_COLUMNS;
     const size_t units = (size_t)(g.cut == CUT_ROWS ? m : n);
     g.part = (units + 1) / 2;
     run_range(gemm_body, &g, units, g.part);

@@ -148,7 +148,7 @@ const SHAPES: [number, number, number][] = [
   // own threads (3 here) (native/dlt_native.c, gemm): LeNet's first weight gradient at batch 8.
   [20, 25, 4608],
   // On two threads with OpenBLAS, dlt cuts products in two itself (native/dlt_native.c,
-  // gemm): 65×129×67 and 20×25×4608 above by rows, this one by columns unless A is transposed.
+  // gemm): 65×129×67 above by rows, 20×25×4608 along k, this one by columns unless A is transposed.
   [9, 301, 400],
 ];
 const CASES = DTYPES.flatMap(({ dtype, ctor }) =>
