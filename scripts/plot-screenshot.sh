@@ -70,7 +70,8 @@ rm -f "$png"
 # stage (rasterising all tiles) before it draws the frame it captures. Without it, twice
 # under load, test/sweepPlot.test.ts found a sweep page's curves in the screenshot but
 # none of the best dot's pixels in the panels below them: most likely a frame taken
-# before the lower tiles were rasterised.
+# before the lower tiles were rasterised. It happened once more with the flag, so that
+# test takes the screenshot again when a panel is unpainted.
 if ! timeout 120 "$browser" --headless --no-sandbox --disable-gpu --hide-scrollbars \
   --run-all-compositor-stages-before-draw \
   --force-device-scale-factor=1 --user-data-dir="$profile" \
