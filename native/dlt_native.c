@@ -341,8 +341,10 @@ static void sgd_momentum_body(const void *args, size_t lo, size_t hi) {
 
 /*
  * The optimisers update all their parameters in one call, as lists with one entry per
- * parameter (w, g and the state slots). One job covers them all, laid end to end, so the
- * helper thread is woken once per step rather than once per tensor.
+ * parameter (w, g and the state slots). One job covers them all, so the helper thread is
+ * woken once per step rather than once per tensor: two units, each half of every
+ * parameter (tensor_halves_body), or for fewer than two chunks' worth of elements, the
+ * parameters laid end to end in chunks (tensor_list_body).
  */
 typedef struct {
   bool f32;
@@ -364,6 +366,25 @@ static void tensor_list_body(const void *args, size_t lo, size_t hi) {
     const size_t to = (hi < a->start[i + 1] ? hi : a->start[i + 1]) - a->start[i];
     a->each(&one, from, to);
   }
+}
+
+/*
+ * Unit 0: the first half of every parameter; unit 1: the second half. On two threads the
+ * caller takes the first half and the helper, usually, the second: the halves of the
+ * weights and their gradients that each one's part of the products read and wrote (a
+ * dense layer's weight gradient is cut by rows, its forward product by columns: the same
+ * halves of memory), so fewer cache lines move between the cores. The reference MLP, one
+ * epoch, seven alternations against end-to-end chunks: 0.3% to 10% faster in each.
+ */
+static void tensor_halves_body(const void *args, size_t lo, size_t hi) {
+  const tensor_list_args *a = args;
+  for (size_t u = lo; u < hi; u++)
+    for (size_t i = 0; i < a->count; i++) {
+      const elementwise_args one = {a->f32, {a->data[i][0], a->data[i][1], a->data[i][2], a->data[i][3]}, {a->s[0], a->s[1], a->s[2], a->s[3], a->s[4]}, a->flag};
+      const size_t n = a->start[i + 1] - a->start[i], half = (n + 1) / 2;
+      if (u == 0) a->each(&one, 0, half);
+      else a->each(&one, half, n);
+    }
 }
 
 /*
@@ -408,7 +429,10 @@ static const char *get_tensor_lists(napi_env env, napi_value *lists, size_t arra
 /* Runs a tensor-list job over lists argv[0 .. arrays), or throws what is wrong with them. */
 static napi_value run_tensor_lists(napi_env env, napi_value *argv, size_t arrays, tensor_list_args *a, const char *name) {
   const char *problem = get_tensor_lists(env, argv, arrays, a);
-  if (!problem) run_range(tensor_list_body, a, a->start[a->count], ELEMENT_CHUNK);
+  if (!problem) {
+    if (a->start[a->count] >= 2 * ELEMENT_CHUNK) run_range(tensor_halves_body, a, 2, 1);
+    else run_range(tensor_list_body, a, a->start[a->count], ELEMENT_CHUNK);
+  }
   free(a->data);
   free(a->start);
   if (!problem) return NULL;
