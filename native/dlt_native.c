@@ -139,6 +139,7 @@ static void gemm_range(const gemm_args *g, size_t lo, size_t hi) {
   }
 }
 
+#ifdef DLT_OPENBLAS
 /*
  * run_range's body: the parts inside [lo, hi), one product each, so that the parts are
  * the same whether the helper took one or the caller did both.
@@ -147,6 +148,7 @@ static void gemm_body(const void *args, size_t lo, size_t hi) {
   const gemm_args *g = args;
   for (size_t start = lo; start < hi; start += g->part) gemm_range(g, start, start + g->part < hi ? start + g->part : hi);
 }
+#endif
 
 /*
  * gemm(transA, transB, m, n, k, a, b, c, accumulate)
@@ -789,12 +791,9 @@ FOR_BOTH_TYPES(DEFINE_IM2COL)
 /*
  * col2im over the channels [c0, c1): each channel's planes of dx are zeroed and then
  * receive the sums of its own rows of dcols, in the JavaScript kernel's order (channels
- * never share an element of dx).
- */
-/*
- * col2im adds in T: a float sum of two floats is the double sum rounded to float (a
- * double holds more than twice a float's digits, so rounding twice changes nothing), as
- * JavaScript's Float32Array computes it.
+ * never share an element of dx). It adds in T: a float sum of two floats is the double
+ * sum rounded to float (a double holds more than twice a float's digits, so rounding
+ * twice changes nothing), as JavaScript's Float32Array computes it.
  */
 #define DEFINE_COL2IM(T)                                                                         \
   HOT static void col2im_##T(const unroll_args *a, int64_t c0, int64_t c1) {                         \
@@ -933,12 +932,6 @@ static napi_value add_bias_sample_major(napi_env env, napi_callback_info info) {
 static napi_value filter_major_bias_grad(napi_env env, napi_callback_info info) { return conv_bias(env, info, true); }
 
 /*
- * maxPool(x, y, argmax, planes, H, W, size, stride, outH, outW), as spatial.ts: the first
- * maximum wins, a NaN wins. Each offset in the window is compared across a whole row
- * of outputs at once, with selects the compiler turns into vector compares and blends
- * (branches on random data mispredict half the time).
- */
-/*
  * 2×2 windows with stride 2 over rows of even width (LeNet's and fashion-cnn's pools) go
  * faster in two passes with long loops than in four passes over each short row of
  * outputs: first each pair of neighbours in a row, over many rows at once, then the two
@@ -981,6 +974,12 @@ static napi_value filter_major_bias_grad(napi_env env, napi_callback_info info) 
   }
 FOR_BOTH_TYPES(DEFINE_MAX_POOL_2X2)
 
+/*
+ * maxPool(x, y, argmax, planes, H, W, size, stride, outH, outW), as spatial.ts: the first
+ * maximum wins, a NaN wins. Each offset in the window is compared across a whole row
+ * of outputs at once, with selects the compiler turns into vector compares and blends
+ * (branches on random data mispredict half the time), except where max_pool_2x2 applies.
+ */
 #define DEFINE_MAX_POOL(T)                                                                         \
   /* One offset of the window across a row of outputs; inlined with constant strides. */           \
   static inline __attribute__((always_inline)) void max_pool_row_##T(const T *x, T *best, int32_t *at, \
