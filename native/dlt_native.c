@@ -75,8 +75,10 @@ static bool get_int(napi_env env, napi_value value, int64_t *out) {
 #ifdef DLT_OPENBLAS
 /* The thread count setThreads gave: OpenBLAS's own, or, at 2, dlt's split (see gemm). */
 static int blas_threads = 1;
-/* The largest m×n of a product that OpenBLAS runs on one thread when k is longer (see gemm). */
+/* The largest m×n of a product that counts as a small result when k is longer (see gemm). */
 #define SMALL_RESULT 2048
+/* A small result over a long k: a convolution's weight gradient. */
+static bool small_result_long_k(int64_t m, int64_t n, int64_t k) { return m * n <= SMALL_RESULT && k > m * n; }
 /* The fewest multiply-adds (m·n·k) of a product that dlt splits between two threads, and by columns. */
 #define SPLIT_WORK (1 << 18)
 #define SPLIT_COLUMNS (1 << 20)
@@ -210,7 +212,7 @@ static napi_value gemm(napi_env env, napi_callback_info info) {
       gemm_range(&g, 0, (size_t)m);
       return NULL;
     }
-    if (m * n <= SMALL_RESULT && k > m * n) {
+    if (small_result_long_k(m, n, k)) {
       /*
        * A small result over a long k (a convolution's weight gradient) is cut along k:
        * by rows or columns, each thread would pack all of the long operand. The second
@@ -246,7 +248,7 @@ static napi_value gemm(napi_env env, napi_callback_info info) {
    * of B for a sliver of C. Such products run on one thread. The choice depends on the
    * shape alone, so a given thread count still gives the same bits every time.
    */
-  const bool one_thread = blas_threads > 1 && m * n <= SMALL_RESULT && k > m * n;
+  const bool one_thread = blas_threads > 1 && small_result_long_k(m, n, k);
   if (one_thread) openblas_set_num_threads(1);
 #endif
   gemm_range(&g, 0, (size_t)m);
@@ -358,12 +360,17 @@ typedef struct {
   range_body each;     /* the single-tensor body, run on each parameter's piece of a chunk */
 } tensor_list_args;
 
+/* Parameter i's arrays and the job's scalars, as a single-tensor body takes them. */
+static elementwise_args tensor_args(const tensor_list_args *a, size_t i) {
+  return (elementwise_args){a->f32, {a->data[i][0], a->data[i][1], a->data[i][2], a->data[i][3]}, {a->s[0], a->s[1], a->s[2], a->s[3], a->s[4]}, a->flag};
+}
+
 static void tensor_list_body(const void *args, size_t lo, size_t hi) {
   const tensor_list_args *a = args;
   for (size_t i = 0; i < a->count; i++) {
     if (a->start[i + 1] <= lo) continue;
     if (a->start[i] >= hi) break;
-    const elementwise_args one = {a->f32, {a->data[i][0], a->data[i][1], a->data[i][2], a->data[i][3]}, {a->s[0], a->s[1], a->s[2], a->s[3], a->s[4]}, a->flag};
+    const elementwise_args one = tensor_args(a, i);
     const size_t from = lo > a->start[i] ? lo - a->start[i] : 0;
     const size_t to = (hi < a->start[i + 1] ? hi : a->start[i + 1]) - a->start[i];
     a->each(&one, from, to);
@@ -382,7 +389,7 @@ static void tensor_halves_body(const void *args, size_t lo, size_t hi) {
   const tensor_list_args *a = args;
   for (size_t u = lo; u < hi; u++)
     for (size_t i = 0; i < a->count; i++) {
-      const elementwise_args one = {a->f32, {a->data[i][0], a->data[i][1], a->data[i][2], a->data[i][3]}, {a->s[0], a->s[1], a->s[2], a->s[3], a->s[4]}, a->flag};
+      const elementwise_args one = tensor_args(a, i);
       const size_t n = a->start[i + 1] - a->start[i], half = (n + 1) / 2;
       if (u == 0) a->each(&one, 0, half);
       else a->each(&one, half, n);
@@ -931,6 +938,9 @@ static napi_value conv_bias(napi_env env, napi_callback_info info, bool backward
 static napi_value add_bias_sample_major(napi_env env, napi_callback_info info) { return conv_bias(env, info, false); }
 static napi_value filter_major_bias_grad(napi_env env, napi_callback_info info) { return conv_bias(env, info, true); }
 
+/* Whether v replaces best in a max-pooling window: the JavaScript kernel's test (a NaN beats any number). */
+#define POOL_BEATS(v, best) (((v) > (best)) | (((v) != (v)) & ((best) == (best))))
+
 /*
  * 2×2 windows with stride 2 over rows of even width (LeNet's and fashion-cnn's pools) go
  * faster in two passes with long loops than in four passes over each short row of
@@ -955,7 +965,7 @@ static napi_value filter_major_bias_grad(napi_env env, napi_callback_info info) 
         const T *in = x + start;                                                                   \
         for (int64_t t = 0; t < pairs; t++) {                                                      \
           const T left = in[2 * t], right = in[2 * t + 1];                                         \
-          const int better = (right > left) | ((right != right) & (left == left));                 \
+          const int better = POOL_BEATS(right, left);                                                \
           pair_best[t] = better ? right : left;                                                    \
           pair_at[t] = (int32_t)(start + 2 * t + better);                                          \
         }                                                                                          \
@@ -965,7 +975,7 @@ static napi_value filter_major_bias_grad(napi_env env, napi_callback_info info) 
           T *best = y + (plane * outH + oy) * outW;                                                \
           int32_t *at = argmax + (plane * outH + oy) * outW;                                       \
           for (int64_t ox = 0; ox < outW; ox++) {                                                  \
-            const int better = (lower[ox] > upper[ox]) | ((lower[ox] != lower[ox]) & (upper[ox] == upper[ox])); \
+            const int better = POOL_BEATS(lower[ox], upper[ox]);                                  \
             best[ox] = better ? lower[ox] : upper[ox];                                             \
             at[ox] = better ? lower_at[ox] : upper_at[ox];                                         \
           }                                                                                        \
@@ -986,7 +996,7 @@ FOR_BOTH_TYPES(DEFINE_MAX_POOL_2X2)
                                                                       int64_t line, int64_t stride, int64_t outW) { \
     for (int64_t ox = 0; ox < outW; ox++) {                                                        \
       const T v = x[line + ox * stride], b = best[ox];                                             \
-      const int better = (v > b) | ((v != v) & (b == b));                                          \
+      const int better = POOL_BEATS(v, b);                                                          \
       best[ox] = better ? v : b;                                                                   \
       at[ox] = better ? (int32_t)(line + ox * stride) : at[ox];                                    \
     }                                                                                              \
