@@ -88,8 +88,40 @@ static bool dlt_splits(int threads) { return threads == 2; }
 static int openblas_threads(int threads) { return dlt_splits(threads) ? 1 : threads; }
 #endif
 
+/*
+ * The element-by-element loops of this file are compiled three times on x86-64 Linux, for
+ * AVX-512, AVX2 and the baseline, and the CPU picks one when the addon loads (GCC's
+ * target_clones). Only the vector width differs: binding.gyp turns contraction off, so
+ * no multiply and add are fused into one rounding, and all versions give the same bits.
+ * The optimisers' loops convert every float to double and back, and are bound by those
+ * conversions: on an AMD EPYC (family 26), one SGD-with-momentum update of 117,000
+ * floats took 0.37 ns an element with AVX2 and 0.21 with AVX-512; the reference MLP's
+ * Adam update, 169 against 92 µs.
+ */
+#if defined(__x86_64__) && defined(__linux__) && defined(__GNUC__) && !defined(__clang__)
+#define HOT __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define HOT
+#endif
+
+/* Defines NAME_float and NAME_double from one body written in T. */
+#define FOR_BOTH_TYPES(DEFINE) DEFINE(float) DEFINE(double)
+
 /* How a product is cut into parts: by rows of C, by its columns, or along k. */
 typedef enum { CUT_ROWS, CUT_COLUMNS, CUT_DEPTH } gemm_cut;
+
+/*
+ * What is done to each entry of C once its sum is complete (gemmBias, gemmReluGrad): a
+ * dense layer's bias and the ReLU after it, or the mask of the ReLU before it. Done in
+ * each part of a product as soon as that part is computed, by the thread that computed
+ * it, while the part is still in that core's cache; the values are those of addBias,
+ * relu and reluGrad run after the product.
+ */
+typedef struct {
+  const void *bias; /* n entries, added to every row of C, or NULL */
+  bool relu;        /* then C = C > 0 ? C : 0 */
+  const void *y;    /* or, when not NULL, [m×n]: C = y > 0 ? C : 0 */
+} gemm_epilogue;
 
 /*
  * A product C = op(A)·op(B) cut into two parts (gemm_body computes a part). Each part is
@@ -104,7 +136,39 @@ typedef struct {
   const void *a, *b;
   void *c, *spare;
   size_t part; /* rows, columns or k per part */
+  gemm_epilogue then;
 } gemm_args;
+
+/* The epilogue on rows [r0, r1) × columns [c0, c1) of C, whose rows are n long; each step as its JavaScript kernel computes it. */
+#define DEFINE_EPILOGUE(T)                                                                                        \
+  HOT static void epilogue_##T(T *c, size_t n, size_t r0, size_t r1, size_t c0, size_t c1, const T *bias, bool relu, \
+                               const T *y) {                                                                      \
+    for (size_t i = r0; i < r1; i++) {                                                                            \
+      T *row = c + i * n;                                                                                         \
+      if (bias)                                                                                                   \
+        for (size_t j = c0; j < c1; j++) row[j] = (T)((double)row[j] + (double)bias[j]);                          \
+      if (relu)                                                                                                   \
+        for (size_t j = c0; j < c1; j++) {                                                                        \
+          const T v = row[j];                                                                                     \
+          row[j] = v > 0 ? v : (T)0;                                                                              \
+        }                                                                                                         \
+      if (y) {                                                                                                    \
+        const T *positive = y + i * n;                                                                            \
+        for (size_t j = c0; j < c1; j++) {                                                                        \
+          const T g = row[j];                                                                                     \
+          row[j] = positive[j] > 0 ? g : (T)0;                                                                    \
+        }                                                                                                         \
+      }                                                                                                           \
+    }                                                                                                             \
+  }
+FOR_BOTH_TYPES(DEFINE_EPILOGUE)
+
+static void epilogue(const gemm_args *g, size_t r0, size_t r1, size_t c0, size_t c1) {
+  const gemm_epilogue *e = &g->then;
+  if (!e->bias && !e->relu && !e->y) return;
+  if (g->f32) epilogue_float(g->c, (size_t)g->n, r0, r1, c0, c1, e->bias, e->relu, e->y);
+  else epilogue_double(g->c, (size_t)g->n, r0, r1, c0, c1, e->bias, e->relu, e->y);
+}
 
 /* The product restricted to rows, columns or k [lo, hi) (the whole product when cut by rows from 0 to m). */
 static void gemm_range(const gemm_args *g, size_t lo, size_t hi) {
@@ -139,6 +203,9 @@ static void gemm_range(const gemm_args *g, size_t lo, size_t hi) {
     cblas_dgemm(CblasRowMajor, ta, tb, m, n, k, 1.0, (const double *)a, g->lda, (const double *)b, g->ldb,
                 accumulate ? 1.0 : 0.0, (double *)c, g->n);
   }
+  /* A block of rows or columns holds finished sums; a cut along k is finished by the caller. */
+  if (g->cut == CUT_ROWS) epilogue(g, lo, hi, 0, (size_t)g->n);
+  else if (g->cut == CUT_COLUMNS) epilogue(g, 0, (size_t)g->m, lo, hi);
 }
 
 #ifdef DLT_OPENBLAS
@@ -150,41 +217,55 @@ static void gemm_body(const void *args, size_t lo, size_t hi) {
   const gemm_args *g = args;
   for (size_t start = lo; start < hi; start += g->part) gemm_range(g, start, start + g->part < hi ? start + g->part : hi);
 }
+
+/* Adds the second half's sums of a cut along k (in `spare`) to the first's, in C. */
+static void add_spare(const gemm_args *g) {
+  const size_t count = (size_t)g->m * (size_t)g->n;
+  if (g->f32) {
+    float *sum = g->c;
+    const float *second = g->spare;
+    for (size_t i = 0; i < count; i++) sum[i] += second[i];
+  } else {
+    double *sum = g->c;
+    const double *second = g->spare;
+    for (size_t i = 0; i < count; i++) sum[i] += second[i];
+  }
+}
 #endif
 
 /*
- * gemm(transA, transB, m, n, k, a, b, c, accumulate)
- * C[m×n] = op(A)·op(B) (+ C when accumulate); row-major, contiguous, the same contract
- * as the JavaScript kernel. All three arrays must share one element type.
+ * Reads a product's arguments, (transA, transB, m, n, k, a, b, c), into `g`: row-major,
+ * contiguous, all three arrays of one element type; C is written, not added to. Returns
+ * an error message, or NULL.
  */
-static napi_value gemm(napi_env env, napi_callback_info info) {
-  size_t argc = 9;
-  napi_value argv[9];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc != 9) return throw_range(env, "gemm: expected 9 arguments");
-  bool trans_a, trans_b, accumulate;
-  CHECK(napi_get_value_bool(env, argv[0], &trans_a));
-  CHECK(napi_get_value_bool(env, argv[1], &trans_b));
-  CHECK(napi_get_value_bool(env, argv[8], &accumulate));
+static const char *get_gemm_args(napi_env env, napi_value *argv, gemm_args *g) {
+  bool trans_a, trans_b;
+  if (napi_get_value_bool(env, argv[0], &trans_a) != napi_ok || napi_get_value_bool(env, argv[1], &trans_b) != napi_ok)
+    return "transA and transB must be booleans";
   int64_t m, n, k;
-  if (!get_int(env, argv[2], &m) || !get_int(env, argv[3], &n) || !get_int(env, argv[4], &k))
-    return throw_range(env, "gemm: m, n and k must be integers");
-  if (m < 0 || n < 0 || k < 0 || m > INT32_MAX || n > INT32_MAX || k > INT32_MAX)
-    return throw_range(env, "gemm: m, n and k must be between 0 and 2^31-1");
+  if (!get_int(env, argv[2], &m) || !get_int(env, argv[3], &n) || !get_int(env, argv[4], &k)) return "m, n and k must be integers";
+  if (m < 0 || n < 0 || k < 0 || m > INT32_MAX || n > INT32_MAX || k > INT32_MAX) return "m, n and k must be between 0 and 2^31-1";
   float_array a, b, c;
   if (!get_float_array(env, argv[5], &a) || !get_float_array(env, argv[6], &b) || !get_float_array(env, argv[7], &c))
-    return throw_range(env, "gemm: a, b and c must be Float32Array or Float64Array");
-  if (a.type != b.type || a.type != c.type) return throw_range(env, "gemm: a, b and c must have the same element type");
-  if ((uint64_t)a.length < (uint64_t)(m * k) || (uint64_t)b.length < (uint64_t)(k * n) ||
-      (uint64_t)c.length < (uint64_t)(m * n))
-    return throw_range(env, "gemm: an array is shorter than its matrix");
-  if (m == 0 || n == 0) return NULL;
+    return "a, b and c must be Float32Array or Float64Array";
+  if (a.type != b.type || a.type != c.type) return "a, b and c must have the same element type";
+  if ((uint64_t)a.length < (uint64_t)(m * k) || (uint64_t)b.length < (uint64_t)(k * n) || (uint64_t)c.length < (uint64_t)(m * n))
+    return "an array is shorter than its matrix";
+  *g = (gemm_args){.f32 = c.type == napi_float32_array, .trans_a = trans_a, .trans_b = trans_b,
+                   .cut = CUT_ROWS, .m = (int)m, .n = (int)n, .k = (int)k, .lda = (int)(trans_a ? m : k),
+                   .ldb = (int)(trans_b ? k : n), .a = a.data, .b = b.data, .c = c.data};
+  return NULL;
+}
+
+/* Computes the product `g` describes, and its epilogue. */
+static void run_gemm(gemm_args *g) {
+  const int64_t m = g->m, n = g->n, k = g->k;
+  if (m == 0 || n == 0) return;
   if (k == 0) {
-    if (!accumulate) memset(c.data, 0, (size_t)(m * n) * (c.type == napi_float32_array ? sizeof(float) : sizeof(double)));
-    return NULL;
+    if (!g->accumulate) memset(g->c, 0, (size_t)(m * n) * (g->f32 ? sizeof(float) : sizeof(double)));
+    epilogue(g, 0, (size_t)m, 0, (size_t)n);
+    return;
   }
-  const int lda = (int)(trans_a ? m : k), ldb = (int)(trans_b ? k : n);
-  gemm_args g = {c.type == napi_float32_array, trans_a, trans_b, accumulate, CUT_ROWS, (int)m, (int)n, (int)k, lda, ldb, a.data, b.data, c.data, NULL, 0};
 #ifdef DLT_OPENBLAS
   if (dlt_splits(blas_threads)) {
     /*
@@ -209,8 +290,8 @@ static napi_value gemm(napi_env env, napi_callback_info info) {
      * the shape alone, so a given thread count gives the same bits every time.
      */
     if (m * n * k < SPLIT_WORK) {
-      gemm_range(&g, 0, (size_t)m);
-      return NULL;
+      gemm_range(g, 0, (size_t)m);
+      return;
     }
     if (small_result_long_k(m, n, k)) {
       /*
@@ -221,25 +302,19 @@ static napi_value gemm(napi_env env, napi_callback_info info) {
        * 433 along k.
        */
       double spare[SMALL_RESULT]; /* room for m·n floats or doubles */
-      g.cut = CUT_DEPTH;
-      g.spare = spare;
-      g.part = (size_t)(k + 1) / 2;
-      run_range(gemm_body, &g, (size_t)k, g.part);
-      if (g.f32) {
-        float *sum = c.data;
-        const float *second = (const float *)spare;
-        for (int64_t i = 0; i < m * n; i++) sum[i] += second[i];
-      } else {
-        double *sum = c.data;
-        for (int64_t i = 0; i < m * n; i++) sum[i] += spare[i];
-      }
-      return NULL;
+      g->cut = CUT_DEPTH;
+      g->spare = spare;
+      g->part = (size_t)(k + 1) / 2;
+      run_range(gemm_body, g, (size_t)k, g->part);
+      add_spare(g);
+      epilogue(g, 0, (size_t)m, 0, (size_t)n);
+      return;
     }
-    g.cut = trans_a || n < 4 * m || m * n * k < SPLIT_COLUMNS ? CUT_ROWS : CUT_COLUMNS;
-    const size_t units = (size_t)(g.cut == CUT_ROWS ? m : n);
-    g.part = (units + 1) / 2;
-    run_range(gemm_body, &g, units, g.part);
-    return NULL;
+    g->cut = g->trans_a || n < 4 * m || m * n * k < SPLIT_COLUMNS ? CUT_ROWS : CUT_COLUMNS;
+    const size_t units = (size_t)(g->cut == CUT_ROWS ? m : n);
+    g->part = (units + 1) / 2;
+    run_range(gemm_body, g, units, g->part);
+    return;
   }
   /*
    * With OpenBLAS's own threads, a product with a small m×n result and a long k (a
@@ -251,10 +326,76 @@ static napi_value gemm(napi_env env, napi_callback_info info) {
   const bool one_thread = blas_threads > 1 && small_result_long_k(m, n, k);
   if (one_thread) openblas_set_num_threads(1);
 #endif
-  gemm_range(&g, 0, (size_t)m);
+  gemm_range(g, 0, (size_t)m);
 #ifdef DLT_OPENBLAS
   if (one_thread) openblas_set_num_threads(blas_threads);
 #endif
+}
+
+/* Reads a product kernel's `count` arguments, the first eight gemm's, into `argv` and `g`; throws and returns false when they are wrong. */
+static bool read_gemm_call(napi_env env, napi_callback_info info, const char *name, size_t count, napi_value *argv, gemm_args *g) {
+  size_t argc = count;
+  char message[160];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) {
+    throw_last(env);
+    return false;
+  }
+  const char *problem = argc == count ? get_gemm_args(env, argv, g) : NULL;
+  if (argc != count) snprintf(message, sizeof message, "%s: expected %zu arguments", name, count);
+  else if (problem) snprintf(message, sizeof message, "%s: %s", name, problem);
+  else return true;
+  throw_range(env, message);
+  return false;
+}
+
+/*
+ * gemm(transA, transB, m, n, k, a, b, c, accumulate)
+ * C[m×n] = op(A)·op(B) (+ C when accumulate); row-major, contiguous, the same contract
+ * as the JavaScript kernel. All three arrays must share one element type.
+ */
+static napi_value gemm(napi_env env, napi_callback_info info) {
+  napi_value argv[9];
+  gemm_args g;
+  if (!read_gemm_call(env, info, "gemm", 9, argv, &g)) return NULL;
+  CHECK(napi_get_value_bool(env, argv[8], &g.accumulate));
+  run_gemm(&g);
+  return NULL;
+}
+
+/*
+ * gemmBias(transA, transB, m, n, k, a, b, c, bias, relu)
+ * C = op(A)·op(B) + bias on every row, then max(C, 0) when relu: gemm, addBias and relu
+ * in turn, with the same values (src/tensor/gemmEpilogues.ts).
+ */
+static napi_value gemm_bias(napi_env env, napi_callback_info info) {
+  napi_value argv[10];
+  gemm_args g;
+  if (!read_gemm_call(env, info, "gemmBias", 10, argv, &g)) return NULL;
+  float_array bias;
+  if (!get_float_array(env, argv[8], &bias) || (bias.type == napi_float32_array) != g.f32)
+    return throw_range(env, "gemmBias: bias must be an array of C's element type");
+  if (bias.length < (size_t)g.n) return throw_range(env, "gemmBias: bias is shorter than a row of C");
+  g.then.bias = bias.data;
+  CHECK(napi_get_value_bool(env, argv[9], &g.then.relu));
+  run_gemm(&g);
+  return NULL;
+}
+
+/*
+ * gemmReluGrad(transA, transB, m, n, k, a, b, c, y)
+ * C = op(A)·op(B) where y > 0, else 0: gemm, then reluGrad(y, C, C), with the same values
+ * (src/tensor/gemmEpilogues.ts). y is [m×n]: the output of the ReLU whose gradient C is.
+ */
+static napi_value gemm_relu_grad(napi_env env, napi_callback_info info) {
+  napi_value argv[9];
+  gemm_args g;
+  if (!read_gemm_call(env, info, "gemmReluGrad", 9, argv, &g)) return NULL;
+  float_array y;
+  if (!get_float_array(env, argv[8], &y) || (y.type == napi_float32_array) != g.f32)
+    return throw_range(env, "gemmReluGrad: y must be an array of C's element type");
+  if (y.length < (size_t)g.m * (size_t)g.n) return throw_range(env, "gemmReluGrad: y is shorter than C");
+  g.then.y = y.data;
+  run_gemm(&g);
   return NULL;
 }
 
@@ -274,25 +415,6 @@ static const char *get_parallel_arrays(napi_env env, napi_value *argv, size_t co
   }
   return NULL;
 }
-
-/*
- * The element-by-element loops below are compiled three times on x86-64 Linux, for
- * AVX-512, AVX2 and the baseline, and the CPU picks one when the addon loads (GCC's
- * target_clones). Only the vector width differs: binding.gyp turns contraction off, so
- * no multiply and add are fused into one rounding, and all versions give the same bits.
- * The optimisers' loops convert every float to double and back, and are bound by those
- * conversions: on an AMD EPYC (family 26), one SGD-with-momentum update of 117,000
- * floats took 0.37 ns an element with AVX2 and 0.21 with AVX-512; the reference MLP's
- * Adam update, 169 against 92 µs.
- */
-#if defined(__x86_64__) && defined(__linux__) && defined(__GNUC__) && !defined(__clang__)
-#define HOT __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define HOT
-#endif
-
-/* Defines NAME_float and NAME_double from one body written in T. */
-#define FOR_BOTH_TYPES(DEFINE) DEFINE(float) DEFINE(double)
 
 /*
  * The loops share their work with a second thread (work_pool.h) in chunks of about this
@@ -1167,6 +1289,8 @@ static napi_value blas_gflops(napi_env env, napi_callback_info info) {
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"gemm", NULL, gemm, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"gemmBias", NULL, gemm_bias, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"gemmReluGrad", NULL, gemm_relu_grad, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setThreads", NULL, set_threads, NULL, NULL, NULL, napi_enumerable, NULL},
       {"info", NULL, info, NULL, NULL, NULL, napi_enumerable, NULL},
       {"sgdMomentumSteps", NULL, sgd_momentum_steps, NULL, NULL, NULL, napi_enumerable, NULL},

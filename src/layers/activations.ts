@@ -35,9 +35,14 @@ abstract class OutputCachedActivation implements Layer {
   forward(x: FloatArray, n: number, _training = true): FloatArray {
     const y = this.out.get(n);
     this.apply(x, y, n * this.size);
+    this.keep(y, n);
+    return y;
+  }
+
+  /** Cache y, [n × size], as the output of the last forward. */
+  protected keep(y: FloatArray, n: number): void {
     this.y = y;
     this.count = n * this.size;
-    return y;
   }
 
   backward(dy: FloatArray, n: number, _needInput = true): FloatArray {
@@ -63,10 +68,36 @@ abstract class OutputCachedActivation implements Layer {
 export class Relu extends OutputCachedActivation {
   readonly type = 'relu';
   private readonly kernels: Kernels;
+  /** In training, the dense layer before applies this ReLU in its forward (fuseRelus). */
+  private appliedBefore = false;
+  /** The dense layer after applies this ReLU's derivative in its backward (fuseRelus). */
+  private derivedAfter = false;
+
   constructor(ctx: LayerContext) {
     super(ctx);
     this.kernels = ctx.kernels;
   }
+
+  /** Leave the forward pass in training to the dense layer before, which rectifies its own output. */
+  fusePrecedingDense(): void {
+    this.appliedBefore = true;
+  }
+
+  /** Leave the backward pass to the dense layer after, which masks its own input gradient. */
+  fuseFollowingDense(): void {
+    this.derivedAfter = true;
+  }
+
+  override forward(x: FloatArray, n: number, training = true): FloatArray {
+    if (!(training && this.appliedBefore)) return super.forward(x, n, training);
+    this.keep(x, n); // x is rectified already
+    return x;
+  }
+
+  override backward(dy: FloatArray, n: number, needInput = true): FloatArray {
+    return this.derivedAfter ? dy : super.backward(dy, n, needInput);
+  }
+
   protected apply(x: FloatArray, y: FloatArray, count: number): void {
     this.kernels.relu(x, y, count);
   }

@@ -31,6 +31,10 @@ export class Dense implements Layer {
   private readonly y: Workspace;
   private readonly dx: Workspace;
   private x: FloatArray | undefined;
+  /** In training, forward also applies the ReLU layer that follows (fuseRelus). */
+  private rectifies = false;
+  /** Backward masks dx where the input, the ReLU layer before's output, is not positive (fuseRelus). */
+  private masksInputGrad = false;
 
   constructor(options: DenseOptions, ctx: LayerContext) {
     if (ctx.inputShape.length !== 1) {
@@ -53,18 +57,28 @@ export class Dense implements Layer {
     this.dx = new Workspace(ctx.dtype, this.inSize);
   }
 
-  forward(x: FloatArray, n: number, _training = true): FloatArray {
-    // x is (n, in), W is (out, in), y is (n, out)
+  /** Let the ReLU layer that follows be applied by this layer's forward, in training. */
+  fuseFollowingRelu(): void {
+    this.rectifies = true;
+  }
+
+  /** Let the ReLU layer before have its gradient applied by this layer's backward. */
+  fusePrecedingRelu(): void {
+    this.masksInputGrad = true;
+  }
+
+  forward(x: FloatArray, n: number, training = true): FloatArray {
+    // x is (n, in), W is (out, in), y is (n, out); y = max(y, 0) as well when fused with the ReLU after
     const y = this.y.get(n);
-    this.kernels.gemm(false, true, n, this.outSize, this.inSize, x, this.weight.value, y, false);
-    this.kernels.addBias(y, this.bias.value, n, this.outSize);
+    this.kernels.gemmBias(false, true, n, this.outSize, this.inSize, x, this.weight.value, y, this.bias.value, training && this.rectifies);
     this.x = x;
     return y;
   }
 
   backward(dy: FloatArray, n: number, needInput: boolean, gradsZero = false): FloatArray {
     // dy is (n, out): dW += dyᵀ·x is (out, in); db += Σ_rows dy; dx = dy·W is (n, in)
-    // (with gradsZero, dW and db are written: = instead of +=)
+    // (with gradsZero, dW and db are written: = instead of +=; fused with the ReLU before,
+    // dx = 0 where x ≤ 0, its derivative there)
     const x = this.x;
     if (!x) throw new Error(`${this.name}: backward before forward`);
     const out = this.outSize;
@@ -72,7 +86,8 @@ export class Dense implements Layer {
     if (gradsZero) this.bias.grad.fill(0);
     this.kernels.biasGrad(this.bias.grad, dy, n, out);
     const dx = this.dx.get(needInput ? n : 0);
-    if (needInput) this.kernels.gemm(false, false, n, this.inSize, out, dy, this.weight.value, dx, false);
+    if (needInput && this.masksInputGrad) this.kernels.gemmReluGrad(false, false, n, this.inSize, out, dy, this.weight.value, dx, x);
+    else if (needInput) this.kernels.gemm(false, false, n, this.inSize, out, dy, this.weight.value, dx, false);
     return dx;
   }
 }

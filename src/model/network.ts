@@ -7,6 +7,7 @@ import type { Kernels } from '../tensor/kernels.js';
 import type { DType, FloatArray } from '../tensor/types.js';
 import { sizeOf } from '../tensor/types.js';
 import type { Rng } from '../util/rng.js';
+import { fuseRelus } from './reluFusion.js';
 
 export interface NetworkOptions {
   dtype: DType;
@@ -51,6 +52,7 @@ export class Network {
         `model.layers: the last layer outputs shape [${shape.join(', ')}], but the loss needs one score per class; end with "- flatten" and a dense layer`,
       );
     }
+    fuseRelus(layers);
     this.layers = layers;
     this.outputSize = shape[0]!;
     const first = layers.findIndex((l) => l.params.length > 0);

@@ -1,5 +1,6 @@
 import { adamSteps, addBias, biasGrad, gatherBytes, relu, reluGrad, sgdMomentumSteps, weightDecayGrad } from './elementwise.js';
 import { gemm } from './gemm.js';
+import { gemmBias, gemmReluGrad } from './gemmEpilogues.js';
 import { addBiasSampleMajor, col2im, filterMajorBiasGrad, im2col, maxPool } from './spatial.js';
 
 /**
@@ -21,6 +22,10 @@ export interface Kernels {
    * C is [m×n]. Only the first m·n entries of C are touched.
    */
   gemm: typeof gemm;
+  /** A dense layer's forward product: gemm, then addBias, then relu when asked (see gemmEpilogues.ts). */
+  gemmBias: typeof gemmBias;
+  /** A product into the ReLU before it: gemm, then reluGrad with the ReLU's output (see gemmEpilogues.ts). */
+  gemmReluGrad: typeof gemmReluGrad;
   /** SGD with momentum over every parameter in one call (see elementwise.ts); each w and v is updated. */
   sgdMomentumSteps: typeof sgdMomentumSteps;
   /** One Adam update of every parameter in one call (see elementwise.ts); each w, m and v is updated. */
@@ -54,6 +59,8 @@ export const jsKernels: Kernels = {
   name: 'js',
   threads: 1,
   gemm,
+  gemmBias,
+  gemmReluGrad,
   sgdMomentumSteps,
   adamSteps,
   weightDecayGrad,
