@@ -226,6 +226,15 @@ describe.skipIf(!native)(`native spatial kernels match the JavaScript ones bit f
       native!.gatherBytes(dstNative, src, rows, n, features, table);
       expectBitIdentical(dstNative, dstJs);
       expect(dstNative[2 * features + 5]).toBe(Type.of(table[src[9 * features + 5]!]!)[0]);
+      // A row with every byte value, so that every entry of the table is looked up.
+      const everyByte = Uint8Array.from({ length: 263 }, (_, i) => (i < 256 ? (i * 77) % 256 : i));
+      table[0] = -0;
+      const allJs = new Type(263);
+      const allNative = new Type(263);
+      jsKernels.gatherBytes(allJs, everyByte, Int32Array.of(0), 1, 263, table);
+      native!.gatherBytes(allNative, everyByte, Int32Array.of(0), 1, 263, table);
+      expectBitIdentical(allNative, allJs);
+      expect(new Set(allNative).size).toBe(256);
     });
   }
 
