@@ -119,6 +119,23 @@ static uint32_t wait_for_job(uint32_t seen) {
   return gen;
 }
 
+/*
+ * The caller's wait for the chunk the helper may still be computing. Where the helper
+ * spins between jobs, the caller waits awake too, for up to SPIN_NS, before it yields its
+ * core on every turn: sched_yield is a system call, slow in this VM, and a turn of it
+ * often came back well after the helper had finished. A 32,768-element ReLU in two chunks
+ * took 3.5–4.1 µs yielding and 2.6–2.8 µs spinning; the reference MLP's training step,
+ * 2–3% less time.
+ */
+static void wait_until_done(uint32_t chunks) {
+  const bool awake = atomic_load(&spin);
+  const int64_t until = awake ? monotonic_ns() + SPIN_NS : 0;
+  for (unsigned turn = 1; atomic_load(&done) < chunks; turn++) {
+    if (awake && (turn % 64 != 0 || monotonic_ns() <= until)) CPU_RELAX();
+    else sched_yield();
+  }
+}
+
 static void *helper_main(void *unused) {
   (void)unused;
   uint32_t seen = ticket_generation(atomic_load(&ticket));
@@ -161,7 +178,6 @@ void run_range(range_body body, const void *args, size_t units, size_t chunk) {
     pthread_mutex_unlock(&sleep_lock);
   }
   work(generation, false);
-  /* The helper may still be computing the chunk it claimed last. */
-  while (atomic_load(&done) < chunks) sched_yield();
+  wait_until_done((uint32_t)chunks);
   pthread_mutex_unlock(&owner);
 }
