@@ -278,16 +278,18 @@ static void run_gemm(gemm_args *g) {
      *
      * Products of fewer than SPLIT_WORK multiply-adds stay whole, and a small result
      * over a long k is cut along k (below). The others are cut by rows of C, or by
-     * columns when C is at least four times wider than tall, A is not transposed and
-     * the product has at least SPLIT_COLUMNS multiply-adds. That rule was fitted by
-     * timing both cuts of the reference networks' 22 other float32 shapes on their own:
-     * its pick is within 2% of the faster cut on 21 of them, and SPLIT_COLUMNS keeps
-     * 64×500×10 by rows, where the columns took 3.3× as long. The one it misses, the
-     * MLP's A·B at 64×256×128, took 37 µs by columns and 30 by rows; its forward
-     * product, 64×256×784, took the same either way alone, but the MLP's epoch ran
-     * faster with it cut by columns, each thread reading half of the weights (83,300–
-     * 84,900 against 76,200–80,000 samples/s, three alternations). The cut depends on
-     * the shape alone, so a given thread count gives the same bits every time.
+     * columns when C is more than four times wider than tall (at least four times when
+     * B is transposed), A is not transposed and the product has at least SPLIT_COLUMNS
+     * multiply-adds. That rule was fitted by timing both cuts of the reference networks'
+     * 22 other float32 shapes on their own: its pick is within 2% of the faster cut on
+     * all of them, and SPLIT_COLUMNS keeps 64×500×10 by rows, where the columns took 3.3×
+     * as long. The MLP's A·B at 64×256×128 took 37 µs by columns and 30 by rows; its
+     * forward product A·Bᵀ at 64×256×784 took the same either way alone, but the MLP's
+     * epoch ran faster with it cut by columns, each thread reading a contiguous half of
+     * the weights (83,300–84,900 against 76,200–80,000 samples/s, three alternations).
+     * With A·B by rows as well, the MLP's step took 2% less time than with it by columns
+     * (in-process alternation, two runs). The cut depends on the shape alone, so a given
+     * thread count gives the same bits every time.
      */
     if (m * n * k < SPLIT_WORK) {
       gemm_range(g, 0, (size_t)m);
@@ -310,7 +312,8 @@ static void run_gemm(gemm_args *g) {
       epilogue(g, 0, (size_t)m, 0, (size_t)n);
       return;
     }
-    g->cut = g->trans_a || n < 4 * m || m * n * k < SPLIT_COLUMNS ? CUT_ROWS : CUT_COLUMNS;
+    const bool wide = g->trans_b ? n >= 4 * m : n > 4 * m;
+    g->cut = g->trans_a || !wide || m * n * k < SPLIT_COLUMNS ? CUT_ROWS : CUT_COLUMNS;
     const size_t units = (size_t)(g->cut == CUT_ROWS ? m : n);
     g->part = (units + 1) / 2;
     run_range(gemm_body, g, units, g->part);
