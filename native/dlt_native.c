@@ -351,6 +351,22 @@ static bool read_gemm_call(napi_env env, napi_callback_info info, const char *na
   return false;
 }
 
+/* An epilogue's array: of C's element type, at least `length` long, into `data`; throws and returns false when it is not. */
+static bool get_epilogue_array(napi_env env, napi_value value, const gemm_args *g, size_t length, const char *what, const void **data) {
+  float_array arr;
+  char message[160];
+  if (!get_float_array(env, value, &arr) || (arr.type == napi_float32_array) != g->f32)
+    snprintf(message, sizeof message, "%s must be an array of C's element type", what);
+  else if (arr.length < length)
+    snprintf(message, sizeof message, "%s has fewer than %zu entries", what, length);
+  else {
+    *data = arr.data;
+    return true;
+  }
+  throw_range(env, message);
+  return false;
+}
+
 /*
  * gemm(transA, transB, m, n, k, a, b, c, accumulate)
  * C[m×n] = op(A)·op(B) (+ C when accumulate); row-major, contiguous, the same contract
@@ -374,11 +390,7 @@ static napi_value gemm_bias(napi_env env, napi_callback_info info) {
   napi_value argv[10];
   gemm_args g;
   if (!read_gemm_call(env, info, "gemmBias", 10, argv, &g)) return NULL;
-  float_array bias;
-  if (!get_float_array(env, argv[8], &bias) || (bias.type == napi_float32_array) != g.f32)
-    return throw_range(env, "gemmBias: bias must be an array of C's element type");
-  if (bias.length < (size_t)g.n) return throw_range(env, "gemmBias: bias is shorter than a row of C");
-  g.then.bias = bias.data;
+  if (!get_epilogue_array(env, argv[8], &g, (size_t)g.n, "gemmBias: bias", &g.then.bias)) return NULL;
   CHECK(napi_get_value_bool(env, argv[9], &g.then.relu));
   run_gemm(&g);
   return NULL;
@@ -393,11 +405,7 @@ static napi_value gemm_relu_grad(napi_env env, napi_callback_info info) {
   napi_value argv[9];
   gemm_args g;
   if (!read_gemm_call(env, info, "gemmReluGrad", 9, argv, &g)) return NULL;
-  float_array y;
-  if (!get_float_array(env, argv[8], &y) || (y.type == napi_float32_array) != g.f32)
-    return throw_range(env, "gemmReluGrad: y must be an array of C's element type");
-  if (y.length < (size_t)g.m * (size_t)g.n) return throw_range(env, "gemmReluGrad: y is shorter than C");
-  g.then.y = y.data;
+  if (!get_epilogue_array(env, argv[8], &g, (size_t)g.m * (size_t)g.n, "gemmReluGrad: y", &g.then.y)) return NULL;
   run_gemm(&g);
   return NULL;
 }

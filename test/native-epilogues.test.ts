@@ -5,29 +5,11 @@
 // k, or k = 0, on one, two and three threads.
 import { afterAll, describe, expect, it } from 'vitest';
 import { nativeKernels, nativeStatus } from '../src/tensor/native.js';
-import type { FloatArray } from '../src/tensor/types.js';
 import { Rng } from '../src/util/rng.js';
+import { expectBitIdentical, type FloatCtor, randomNormals } from './support/bits.js';
 
 const status = nativeStatus();
 const skipReason = status.loaded ? '' : ` (skipped: native backend ${status.reason})`;
-
-type Ctor = Float32ArrayConstructor | Float64ArrayConstructor;
-
-function random(Type: Ctor, length: number, rng: Rng): FloatArray {
-  const a = new Type(length);
-  for (let i = 0; i < length; i++) a[i] = rng.normal();
-  return a;
-}
-
-function expectBitIdentical(actual: FloatArray, expected: FloatArray, what: string): void {
-  const a = new Uint8Array(actual.buffer, actual.byteOffset, actual.byteLength);
-  const e = new Uint8Array(expected.buffer, expected.byteOffset, expected.byteLength);
-  expect(a.length, what).toBe(e.length);
-  expect(
-    a.findIndex((byte, i) => byte !== e[i]),
-    `${what}: first differing byte`,
-  ).toBe(-1);
-}
 
 // [m, n, k, transA, transB, how two threads cut it with OpenBLAS]
 const SHAPES: [number, number, number, boolean, boolean, string][] = [
@@ -50,31 +32,31 @@ describe.skipIf(!status.loaded)(`native products with an epilogue give the bits 
     for (const [dtype, Type] of [
       ['float32', Float32Array],
       ['float64', Float64Array],
-    ] as [string, Ctor][])
+    ] as [string, FloatCtor][])
       it(`${dtype}, ${threads} thread(s)`, () => {
         const kernels = nativeKernels(addon!, threads);
         const rng = Rng.derive(41, `epilogues-${dtype}-${threads}`);
         for (const [m, n, k, transA, transB, cut] of SHAPES) {
           const what = `${m}×${n}×${k} (${cut})`;
-          const a = random(Type, m * k, rng);
-          const b = random(Type, k * n, rng);
-          const bias = random(Type, n, rng);
+          const a = randomNormals(Type, m * k, rng);
+          const b = randomNormals(Type, k * n, rng);
+          const bias = randomNormals(Type, n, rng);
           for (const rectify of [false, true]) {
             const want = new Type(m * n);
             kernels.gemm(transA, transB, m, n, k, a, b, want, false);
             kernels.addBias(want, bias, m, n);
             if (rectify) kernels.relu(want, want, m * n);
-            const got = random(Type, m * n, rng); // stale contents must be overwritten
+            const got = randomNormals(Type, m * n, rng); // stale contents must be overwritten
             kernels.gemmBias(transA, transB, m, n, k, a, b, got, bias, rectify);
             expectBitIdentical(got, want, `gemmBias ${what}, relu ${rectify}`);
           }
           // A ReLU's output: zeros (of both signs), positives, and a NaN, which masks like a zero.
-          const y = random(Type, m * n, rng).map((v, i) => (i % 5 === 0 ? 0 : i % 7 === 0 ? -0 : Math.max(v, 0)));
+          const y = randomNormals(Type, m * n, rng).map((v, i) => (i % 5 === 0 ? 0 : i % 7 === 0 ? -0 : Math.max(v, 0)));
           if (y.length > 3) y[3] = Number.NaN;
           const want = new Type(m * n);
           kernels.gemm(transA, transB, m, n, k, a, b, want, false);
           kernels.reluGrad(y, want, want, m * n);
-          const got = random(Type, m * n, rng);
+          const got = randomNormals(Type, m * n, rng);
           kernels.gemmReluGrad(transA, transB, m, n, k, a, b, got, y);
           expectBitIdentical(got, want, `gemmReluGrad ${what}`);
           expect(
@@ -87,9 +69,9 @@ describe.skipIf(!status.loaded)(`native products with an epilogue give the bits 
   it('wrong epilogue arrays are a RangeError', () => {
     const kernels = nativeKernels(addon!, 1);
     const [a, b, c] = [new Float32Array(6), new Float32Array(6), new Float32Array(4)];
-    expect(() => kernels.gemmBias(false, false, 2, 2, 3, a, b, c, new Float32Array(1), true)).toThrow('gemmBias: bias is shorter than a row of C');
+    expect(() => kernels.gemmBias(false, false, 2, 2, 3, a, b, c, new Float32Array(1), true)).toThrow('gemmBias: bias has fewer than 2 entries');
     expect(() => kernels.gemmBias(false, false, 2, 2, 3, a, b, c, new Float64Array(2), true)).toThrow(RangeError);
-    expect(() => kernels.gemmReluGrad(false, false, 2, 2, 3, a, b, c, new Float32Array(3))).toThrow('gemmReluGrad: y is shorter than C');
+    expect(() => kernels.gemmReluGrad(false, false, 2, 2, 3, a, b, c, new Float32Array(3))).toThrow('gemmReluGrad: y has fewer than 4 entries');
     expect(() => kernels.gemmReluGrad(false, false, 2, 2, 3, a, b, new Float32Array(3), new Float32Array(4))).toThrow(
       'gemmReluGrad: an array is shorter than its matrix',
     );

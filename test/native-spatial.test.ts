@@ -7,33 +7,17 @@
 import { describe, expect, it } from 'vitest';
 import { jsKernels, type Kernels } from '../src/tensor/kernels.js';
 import { nativeKernels, nativeStatus } from '../src/tensor/native.js';
-import type { FloatArray } from '../src/tensor/types.js';
 import { Rng } from '../src/util/rng.js';
+import { expectBitIdentical, type FloatCtor, randomNormals } from './support/bits.js';
 
 const status = nativeStatus();
 const native: Kernels | undefined = status.loaded ? nativeKernels(status.addon, 1) : undefined;
 const skipReason = status.loaded ? '' : ` (skipped: native backend ${status.reason})`;
 
-type Ctor = Float32ArrayConstructor | Float64ArrayConstructor;
-const DTYPES: [string, Ctor][] = [
+const DTYPES: [string, FloatCtor][] = [
   ['float32', Float32Array],
   ['float64', Float64Array],
 ];
-
-function random(Type: Ctor, length: number, rng: Rng): FloatArray {
-  const a = new Type(length);
-  for (let i = 0; i < length; i++) a[i] = rng.normal();
-  return a;
-}
-
-/** Same bits, entry by entry (so -0 ≠ 0 and NaN = NaN). */
-function expectBitIdentical(actual: FloatArray, expected: FloatArray): void {
-  expect(actual.length).toBe(expected.length);
-  const a = new Uint8Array(actual.buffer, actual.byteOffset, actual.byteLength);
-  const e = new Uint8Array(expected.buffer, expected.byteOffset, expected.byteLength);
-  const first = a.findIndex((byte, i) => byte !== e[i]);
-  expect(first, `first differing byte ${first}`).toBe(-1);
-}
 
 // [C, H, W, k, stride, pad]: the shapes of issue 6's gradient checks and LeNet's.
 const CONV_SHAPES: [number, number, number, number, number, number][] = [
@@ -55,17 +39,17 @@ describe.skipIf(!native)(`native spatial kernels match the JavaScript ones bit f
         const n = 3;
         const outH = Math.floor((H + 2 * p - k) / s) + 1;
         const outW = Math.floor((W + 2 * p - k) / s) + 1;
-        const x = random(Type, n * C * H * W, rng);
+        const x = randomNormals(Type, n * C * H * W, rng);
         const colsLength = C * k * k * n * outH * outW;
         // Stale contents in the output buffers must not leak into the result.
-        const colsJs = random(Type, colsLength, rng);
+        const colsJs = randomNormals(Type, colsLength, rng);
         const colsNative = colsJs.slice();
         jsKernels.im2col(colsJs, x, n, C, H, W, k, s, p, outH, outW);
         native!.im2col(colsNative, x, n, C, H, W, k, s, p, outH, outW);
         expectBitIdentical(colsNative, colsJs);
 
-        const dcols = random(Type, colsLength, rng);
-        const dxJs = random(Type, n * C * H * W, rng);
+        const dcols = randomNormals(Type, colsLength, rng);
+        const dxJs = randomNormals(Type, n * C * H * W, rng);
         const dxNative = dxJs.slice();
         jsKernels.col2im(dxJs, dcols, n, C, H, W, k, s, p, outH, outW);
         native!.col2im(dxNative, dcols, n, C, H, W, k, s, p, outH, outW);
@@ -76,16 +60,16 @@ describe.skipIf(!native)(`native spatial kernels match the JavaScript ones bit f
     it(`${dtype} conv bias reorderings`, () => {
       const rng = Rng.derive(7, 'native-bias');
       const [F, n, P] = [5, 3, 37];
-      const wm = random(Type, F * n * P, rng);
-      const b = random(Type, F, rng);
+      const wm = randomNormals(Type, F * n * P, rng);
+      const b = randomNormals(Type, F, rng);
       const yJs = new Type(F * n * P);
       const yNative = new Type(F * n * P);
       jsKernels.addBiasSampleMajor(yJs, wm, b, F, n, P);
       native!.addBiasSampleMajor(yNative, wm, b, F, n, P);
       expectBitIdentical(yNative, yJs);
 
-      const dy = random(Type, F * n * P, rng);
-      const dbJs = random(Type, F, rng);
+      const dy = randomNormals(Type, F * n * P, rng);
+      const dbJs = randomNormals(Type, F, rng);
       const dbNative = dbJs.slice();
       const dYJs = new Type(F * n * P);
       const dYNative = new Type(F * n * P);
@@ -110,7 +94,7 @@ describe.skipIf(!native)(`native spatial kernels match the JavaScript ones bit f
     ] as const) {
       it(`${dtype} max pooling of ${planes} ${H}×${W} maps, window ${size} stride ${stride}, with ties, signed zeros and NaN`, () => {
         const rng = Rng.derive(11 + H, 'native-pool');
-        const x = random(Type, planes * H * W, rng);
+        const x = randomNormals(Type, planes * H * W, rng);
         for (let i = 0; i < x.length; i += 7) x[i] = x[i + 1] ?? 0; // ties along a row
         for (let i = 3; i + W < x.length; i += 11) x[i + W] = x[i]!; // and down a column
         for (let i = 5; i + W + 1 < x.length; i += 13) {
@@ -126,7 +110,7 @@ describe.skipIf(!native)(`native spatial kernels match the JavaScript ones bit f
         const outW = Math.floor((W - size) / stride) + 1;
         const count = planes * outH * outW;
         // Stale entries past the outputs must stay as they were.
-        const yJs = random(Type, count + 5, rng);
+        const yJs = randomNormals(Type, count + 5, rng);
         const yNative = yJs.slice();
         const argmaxJs = new Int32Array(count + 5).fill(-7);
         const argmaxNative = argmaxJs.slice();
@@ -157,9 +141,9 @@ describe.skipIf(!native)(`native spatial kernels match the JavaScript ones bit f
 
     it(`${dtype} weight decay gradient`, () => {
       const rng = Rng.derive(13, 'native-decay');
-      const w = random(Type, 1001, rng);
+      const w = randomNormals(Type, 1001, rng);
       w[3] = 0;
-      const gJs = random(Type, 1001, rng);
+      const gJs = randomNormals(Type, 1001, rng);
       const gNative = gJs.slice();
       jsKernels.weightDecayGrad(w, gJs, 2 * 2.5e-4, 1e-3);
       native!.weightDecayGrad(w, gNative, 2 * 2.5e-4, 1e-3);
@@ -170,17 +154,17 @@ describe.skipIf(!native)(`native spatial kernels match the JavaScript ones bit f
   for (const [dtype, Type] of DTYPES) {
     it(`${dtype} ReLU and its gradient, with zeros, NaN and infinities`, () => {
       const rng = Rng.derive(17, 'native-relu');
-      const x = random(Type, 1003, rng);
+      const x = randomNormals(Type, 1003, rng);
       x.set([0, -0, NaN, Infinity, -Infinity], 10);
       const count = 1000; // entries past count must keep their stale contents
-      const yJs = random(Type, 1003, rng);
+      const yJs = randomNormals(Type, 1003, rng);
       const yNative = yJs.slice();
       jsKernels.relu(x, yJs, count);
       native!.relu(x, yNative, count);
       expectBitIdentical(yNative, yJs);
       expect(Array.from(yNative.subarray(10, 15))).toEqual([0, 0, 0, Infinity, 0]);
-      const dy = random(Type, 1003, rng);
-      const dxJs = random(Type, 1003, rng);
+      const dy = randomNormals(Type, 1003, rng);
+      const dxJs = randomNormals(Type, 1003, rng);
       const dxNative = dxJs.slice();
       jsKernels.reluGrad(yJs, dy, dxJs, count);
       native!.reluGrad(yNative, dy, dxNative, count);
@@ -193,8 +177,8 @@ describe.skipIf(!native)(`native spatial kernels match the JavaScript ones bit f
       const rng = Rng.derive(23, 'native-bias');
       const width = 37; // not a multiple of any vector width
       const n = 5;
-      const b = random(Type, width, rng);
-      const yJs = random(Type, (n + 2) * width, rng); // rows n, n+1 are stale and must stay so
+      const b = randomNormals(Type, width, rng);
+      const yJs = randomNormals(Type, (n + 2) * width, rng); // rows n, n+1 are stale and must stay so
       const yNative = yJs.slice();
       const stale = yJs.slice(n * width);
       jsKernels.addBias(yJs, b, n, width);
@@ -203,8 +187,8 @@ describe.skipIf(!native)(`native spatial kernels match the JavaScript ones bit f
       expectBitIdentical(yNative.slice(n * width), stale);
       expect(yNative[2 * width + 3]).not.toBe(stale[0]);
       // Large and small values together, so that the order of the sums shows in the bits.
-      const dy = random(Type, (n + 2) * width, rng).map((v, i) => (i % 3 === 0 ? v * 1e7 : v));
-      const dbJs = random(Type, width, rng);
+      const dy = randomNormals(Type, (n + 2) * width, rng).map((v, i) => (i % 3 === 0 ? v * 1e7 : v));
+      const dbJs = randomNormals(Type, width, rng);
       const dbNative = dbJs.slice();
       jsKernels.biasGrad(dbJs, dy, n, width);
       native!.biasGrad(dbNative, dy, n, width);
@@ -220,7 +204,7 @@ describe.skipIf(!native)(`native spatial kernels match the JavaScript ones bit f
       for (let b = 0; b < 256; b++) table[b] = (b - 0.3) / 255.7;
       const rows = Int32Array.of(3, 0, 9, 3, 7);
       const n = 4; // rows[4] is not part of the batch
-      const dstJs = random(Type, 5 * features, rng);
+      const dstJs = randomNormals(Type, 5 * features, rng);
       const dstNative = dstJs.slice();
       jsKernels.gatherBytes(dstJs, src, rows, n, features, table);
       native!.gatherBytes(dstNative, src, rows, n, features, table);

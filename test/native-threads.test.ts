@@ -10,27 +10,10 @@ import { jsKernels, type Kernels } from '../src/tensor/kernels.js';
 import { nativeKernels, nativeStatus } from '../src/tensor/native.js';
 import type { FloatArray } from '../src/tensor/types.js';
 import { Rng } from '../src/util/rng.js';
+import { expectBitIdentical, type FloatCtor, randomNormals } from './support/bits.js';
 
 const status = nativeStatus();
 const skipReason = status.loaded ? '' : ` (skipped: native backend ${status.reason})`;
-
-type Ctor = Float32ArrayConstructor | Float64ArrayConstructor;
-
-function random(Type: Ctor, length: number, rng: Rng): FloatArray {
-  const a = new Type(length);
-  for (let i = 0; i < length; i++) a[i] = rng.normal();
-  return a;
-}
-
-function expectBitIdentical(actual: FloatArray | Int32Array, expected: FloatArray | Int32Array, what: string): void {
-  const a = new Uint8Array(actual.buffer, actual.byteOffset, actual.byteLength);
-  const e = new Uint8Array(expected.buffer, expected.byteOffset, expected.byteLength);
-  expect(a.length, what).toBe(e.length);
-  expect(
-    a.findIndex((byte, i) => byte !== e[i]),
-    `${what}: first differing byte`,
-  ).toBe(-1);
-}
 
 describe.skipIf(!status.loaded)(`native kernels on two threads give the JavaScript kernels' bits${skipReason}`, () => {
   const addon = status.loaded ? status.addon : undefined;
@@ -42,14 +25,14 @@ describe.skipIf(!status.loaded)(`native kernels on two threads give the JavaScri
   for (const [dtype, Type] of [
     ['float32', Float32Array],
     ['float64', Float64Array],
-  ] as [string, Ctor][]) {
+  ] as [string, FloatCtor][]) {
     it(`${dtype}: optimiser updates, weight decay and ReLU over 200,003 elements`, () => {
       const rng = Rng.derive(29, `threads-${dtype}`);
       const n = 200_003; // 13 chunks, the last one short
-      const w = random(Type, n, rng);
-      const g = random(Type, n, rng);
-      const m = random(Type, n, rng);
-      const v = random(Type, n, rng).map(Math.abs);
+      const w = randomNormals(Type, n, rng);
+      const g = randomNormals(Type, n, rng);
+      const m = randomNormals(Type, n, rng);
+      const v = randomNormals(Type, n, rng).map(Math.abs);
       const js = [w, g, m, v].map((a) => a.slice());
       const nat = [w, g, m, v].map((a) => a.slice());
       jsKernels.weightDecayGrad(js[0]!, js[1]!, 5e-4, 1e-4);
@@ -89,7 +72,7 @@ describe.skipIf(!status.loaded)(`native kernels on two threads give the JavaScri
       expectBitIdentical(batchNative, batchJs, 'gatherBytes');
 
       const [n, C, H, W, F, k, s, p] = [64, 3, 14, 14, 5, 3, 1, 1];
-      const x = random(Type, n * C * H * W, rng);
+      const x = randomNormals(Type, n * C * H * W, rng);
       const [outH, outW] = [H, W];
       const P = outH * outW;
       const poolJs = new Type((n * C * H * W) / 4);
@@ -106,21 +89,21 @@ describe.skipIf(!status.loaded)(`native kernels on two threads give the JavaScri
       jsKernels.im2col(colsJs, x, n, C, H, W, k, s, p, outH, outW);
       native!.im2col(colsNative, x, n, C, H, W, k, s, p, outH, outW);
       expectBitIdentical(colsNative, colsJs, 'im2col');
-      const dcols = random(Type, colsJs.length, rng);
-      const dxJs = random(Type, x.length, rng); // stale contents must be overwritten
+      const dcols = randomNormals(Type, colsJs.length, rng);
+      const dxJs = randomNormals(Type, x.length, rng); // stale contents must be overwritten
       const dxNative = dxJs.slice();
       jsKernels.col2im(dxJs, dcols, n, C, H, W, k, s, p, outH, outW);
       native!.col2im(dxNative, dcols, n, C, H, W, k, s, p, outH, outW);
       expectBitIdentical(dxNative, dxJs, 'col2im');
 
-      const wm = random(Type, F * n * P, rng);
-      const b = random(Type, F, rng);
+      const wm = randomNormals(Type, F * n * P, rng);
+      const b = randomNormals(Type, F, rng);
       const yJs = new Type(F * n * P);
       const yNative = new Type(F * n * P);
       jsKernels.addBiasSampleMajor(yJs, wm, b, F, n, P);
       native!.addBiasSampleMajor(yNative, wm, b, F, n, P);
       expectBitIdentical(yNative, yJs, 'addBiasSampleMajor');
-      const dbJs = random(Type, F, rng);
+      const dbJs = randomNormals(Type, F, rng);
       const dbNative = dbJs.slice();
       jsKernels.filterMajorBiasGrad(yJs, wm, dbJs, F, n, P);
       native!.filterMajorBiasGrad(yNative, wm, dbNative, F, n, P);
@@ -152,8 +135,8 @@ describe.skipIf(!status.loaded)(`native kernels on two threads give the JavaScri
       // A·Bᵀ with A [m×k] and B [n×k], or for the cut along k Aᵀ·B with A [k×m] and B [k×n]:
       // either way each part's operands are contiguous stretches of A and B.
       const [transA, transB] = cut === 'depth' ? [true, false] : [false, true];
-      const a = random(Float32Array, m * k, rng) as Float32Array;
-      const b = random(Float32Array, n * k, rng) as Float32Array;
+      const a = randomNormals(Float32Array, m * k, rng) as Float32Array;
+      const b = randomNormals(Float32Array, n * k, rng) as Float32Array;
       const before = addon!.helperChunks();
       const first = new Float32Array(m * n);
       native!.gemm(transA, transB, m, n, k, a, b, first, false);
