@@ -145,9 +145,24 @@ export function relu(x: FloatArray, y: FloatArray, count: number): void {
   }
 }
 
-/** ReLU's backward pass from its output: dx = dy where y > 0, else 0. */
+/**
+ * ReLU's backward pass from its output: dx = dy where y > 0, else 0. Four elements at a
+ * time, every load before any store, for the reason sgdMomentumStep gives: 16,384 floats,
+ * 80 → 50 µs (Node 20, a noisy machine).
+ */
 export function reluGrad(y: FloatArray, dy: FloatArray, dx: FloatArray, count: number): void {
-  for (let i = 0; i < count; i++) dx[i] = y[i]! > 0 ? dy[i]! : 0;
+  const whole = count - (count % 4);
+  for (let i = 0; i < whole; i += 4) {
+    const g0 = y[i]! > 0 ? dy[i]! : 0;
+    const g1 = y[i + 1]! > 0 ? dy[i + 1]! : 0;
+    const g2 = y[i + 2]! > 0 ? dy[i + 2]! : 0;
+    const g3 = y[i + 3]! > 0 ? dy[i + 3]! : 0;
+    dx[i] = g0;
+    dx[i + 1] = g1;
+    dx[i + 2] = g2;
+    dx[i + 3] = g3;
+  }
+  for (let i = whole; i < count; i++) dx[i] = y[i]! > 0 ? dy[i]! : 0;
 }
 
 /** A dense layer's bias: y[i·width + j] += b[j] for the n rows of y. */
@@ -173,9 +188,22 @@ export function biasGrad(db: FloatArray, dy: FloatArray, n: number, width: numbe
  * element would.
  */
 export function gatherBytes(dst: FloatArray, src: Uint8Array, rows: Int32Array, n: number, features: number, table: Float64Array): void {
+  // Four entries at a time, every load before any store (see sgdMomentumStep): a batch of
+  // 64 rows of 784 bytes, 161 → 104 µs (Node 20).
+  const whole = features - (features % 4);
   for (let k = 0; k < n; k++) {
     const from = rows[k]! * features;
     const to = k * features;
-    for (let f = 0; f < features; f++) dst[to + f] = table[src[from + f]!]!;
+    for (let f = 0; f < whole; f += 4) {
+      const x0 = table[src[from + f]!]!;
+      const x1 = table[src[from + f + 1]!]!;
+      const x2 = table[src[from + f + 2]!]!;
+      const x3 = table[src[from + f + 3]!]!;
+      dst[to + f] = x0;
+      dst[to + f + 1] = x1;
+      dst[to + f + 2] = x2;
+      dst[to + f + 3] = x3;
+    }
+    for (let f = whole; f < features; f++) dst[to + f] = table[src[from + f]!]!;
   }
 }
