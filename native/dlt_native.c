@@ -139,36 +139,8 @@ typedef struct {
   gemm_epilogue then;
 } gemm_args;
 
-/* The epilogue on rows [r0, r1) × columns [c0, c1) of C, whose rows are n long; each step as its JavaScript kernel computes it. */
-#define DEFINE_EPILOGUE(T)                                                                                        \
-  HOT static void epilogue_##T(T *c, size_t n, size_t r0, size_t r1, size_t c0, size_t c1, const T *bias, bool relu, \
-                               const T *y) {                                                                      \
-    for (size_t i = r0; i < r1; i++) {                                                                            \
-      T *row = c + i * n;                                                                                         \
-      if (bias)                                                                                                   \
-        for (size_t j = c0; j < c1; j++) row[j] = (T)((double)row[j] + (double)bias[j]);                          \
-      if (relu)                                                                                                   \
-        for (size_t j = c0; j < c1; j++) {                                                                        \
-          const T v = row[j];                                                                                     \
-          row[j] = v > 0 ? v : (T)0;                                                                              \
-        }                                                                                                         \
-      if (y) {                                                                                                    \
-        const T *positive = y + i * n;                                                                            \
-        for (size_t j = c0; j < c1; j++) {                                                                        \
-          const T g = row[j];                                                                                     \
-          row[j] = positive[j] > 0 ? g : (T)0;                                                                    \
-        }                                                                                                         \
-      }                                                                                                           \
-    }                                                                                                             \
-  }
-FOR_BOTH_TYPES(DEFINE_EPILOGUE)
-
-static void epilogue(const gemm_args *g, size_t r0, size_t r1, size_t c0, size_t c1) {
-  const gemm_epilogue *e = &g->then;
-  if (!e->bias && !e->relu && !e->y) return;
-  if (g->f32) epilogue_float(g->c, (size_t)g->n, r0, r1, c0, c1, e->bias, e->relu, e->y);
-  else epilogue_double(g->c, (size_t)g->n, r0, r1, c0, c1, e->bias, e->relu, e->y);
-}
+/* The epilogue on rows [r0, r1) × columns [c0, c1) of the product's C (defined with the loops it reuses, below). */
+static void epilogue(const gemm_args *g, size_t r0, size_t r1, size_t c0, size_t c1);
 
 /* The product restricted to rows, columns or k [lo, hi) (the whole product when cut by rows from 0 to m). */
 static void gemm_range(const gemm_args *g, size_t lo, size_t hi) {
@@ -776,6 +748,28 @@ static napi_value relu_grad(napi_env env, napi_callback_info info) { return relu
     }                                                                                    \
   }
 FOR_BOTH_TYPES(DEFINE_ROW_BIAS)
+
+/*
+ * A product's epilogue (gemm_epilogue), row by row over a block of C whose rows are n
+ * long, with the kernels addBias, relu and reluGrad run on each row's stretch.
+ */
+#define DEFINE_EPILOGUE(T)                                                                                      \
+  static void epilogue_##T(T *c, size_t n, size_t r0, size_t r1, size_t c0, size_t c1, const gemm_epilogue *e) { \
+    for (size_t i = r0; i < r1; i++) {                                                                          \
+      T *row = c + i * n + c0;                                                                                  \
+      if (e->bias) add_bias_##T(row, (const T *)e->bias + c0, 1, c1 - c0);                                      \
+      if (e->relu) relu_##T(row, row, c1 - c0);                                                                 \
+      if (e->y) relu_grad_##T((const T *)e->y + i * n + c0, row, row, c1 - c0);                                 \
+    }                                                                                                           \
+  }
+FOR_BOTH_TYPES(DEFINE_EPILOGUE)
+
+static void epilogue(const gemm_args *g, size_t r0, size_t r1, size_t c0, size_t c1) {
+  const gemm_epilogue *e = &g->then;
+  if (!e->bias && !e->relu && !e->y) return;
+  if (g->f32) epilogue_float(g->c, (size_t)g->n, r0, r1, c0, c1, e);
+  else epilogue_double(g->c, (size_t)g->n, r0, r1, c0, c1, e);
+}
 
 /* addBias(y, b, n, width) and biasGrad(db, dy, n, width): the matrix is the second array. */
 static napi_value row_bias(napi_env env, napi_callback_info info, bool grad) {
